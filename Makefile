@@ -1,0 +1,37 @@
+# Everything runs in .venv, created on first use from python3 alone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: test demo lint format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check langchain_producer tests examples benchmarks
+	$(BIN)/ruff format --check langchain_producer tests examples benchmarks
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format langchain_producer tests examples benchmarks
+	$(BIN)/ruff check --fix langchain_producer tests examples benchmarks
+
+# Sockets may only reach loopback: the emulator's server and the notebook kernel live there.
+test: lint
+	$(BIN)/pytest --allow-hosts=127.0.0.1,::1,localhost
+
+demo: $(STAMP)
+	$(BIN)/python examples/quickstart.py
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""LangChain tools and a typed client for the AceDataCloud Producer music API."""
