@@ -1,0 +1,93 @@
+"""A real HTTP server (stdlib ``ThreadingHTTPServer``) in front of a :class:`ProducerEmulator`."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
+
+import httpx
+
+if TYPE_CHECKING:
+    from langchain_producer.emulator.service import ProducerEmulator
+
+_HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "date", "server"}
+
+
+class EmulatorServer:
+    """A loopback HTTP server running the emulator's handler in a background thread.
+
+    Every request becomes an ``httpx.Request`` given to :meth:`ProducerEmulator.handle`; the
+    ``connection`` failure mode closes the socket without answering.
+    """
+
+    def __init__(self, emulator: ProducerEmulator, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.emulator = emulator
+        self._httpd = ThreadingHTTPServer((host, port), _make_handler(self))
+        self._httpd.daemon_threads = True
+        bound_host, bound_port = self._httpd.server_address[:2]
+        self.host = str(bound_host)
+        self.port = int(bound_port)
+        shown = f"[{self.host}]" if ":" in self.host else self.host
+        self.base_url = f"http://{shown}:{self.port}"
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Serve in a daemon thread."""
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="producer-emulator",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._httpd.server_close()
+
+
+def _make_handler(server: EmulatorServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "ProducerEmulator/1.0"
+
+        def _respond(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            request = httpx.Request(
+                self.command,
+                server.base_url + self.path,
+                headers=[(k, v) for k, v in self.headers.items() if k.lower() != "host"],
+                content=body,
+            )
+            try:
+                response = server.emulator.handle(request)
+            except httpx.ConnectError:
+                # Hang up without a status line: the client sees the connection drop.
+                self.close_connection = True
+                with contextlib.suppress(OSError):
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            content = response.content
+            self.send_response(response.status_code)
+            for key, value in response.headers.multi_items():
+                if key.lower() not in _HOP_BY_HOP:
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(content)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(content)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _respond
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Stay quiet: tests and the CLI do not want a line per request."""
+
+    return Handler
