@@ -1,1 +1,86 @@
-"""LangChain tools and a typed client for the AceDataCloud Producer music API."""
+"""LangChain tools and a typed client for the AceDataCloud Producer music API.
+
+Examples:
+    >>> from langchain_producer import ProducerToolkit
+    >>> from langchain_producer.emulator import ProducerEmulator
+    >>> toolkit = ProducerToolkit(api_key="demo", transport=ProducerEmulator().transport)
+    >>> len(toolkit.get_tools())
+    18
+"""
+
+from langchain_producer._constants import DEFAULT_MODEL, MODELS, AudioAction, ProducerModel
+from langchain_producer.client import ProducerClient
+from langchain_producer.errors import (
+    AuthenticationError,
+    InsufficientBalanceError,
+    ProducerAPIError,
+    ProducerConnectionError,
+    ProducerError,
+    ProducerValidationError,
+    RateLimitError,
+    SubmissionUncertainError,
+    TaskFailedError,
+    TaskNotFoundError,
+)
+from langchain_producer.models import (
+    Lyrics,
+    ProducerTask,
+    Song,
+    TaskBatch,
+    TaskError,
+    TaskState,
+    UploadedAudio,
+    Video,
+    WavFile,
+    WavResult,
+)
+from langchain_producer.params import (
+    AudioParams,
+    Cover,
+    Extend,
+    Generate,
+    GenerateCustom,
+    ReplaceSection,
+    Stems,
+    SwapInstrumentals,
+    SwapVocals,
+    Variation,
+)
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "MODELS",
+    "AudioAction",
+    "AudioParams",
+    "AuthenticationError",
+    "Cover",
+    "Extend",
+    "Generate",
+    "GenerateCustom",
+    "InsufficientBalanceError",
+    "Lyrics",
+    "ProducerAPIError",
+    "ProducerClient",
+    "ProducerConnectionError",
+    "ProducerError",
+    "ProducerModel",
+    "ProducerTask",
+    "ProducerValidationError",
+    "RateLimitError",
+    "ReplaceSection",
+    "Song",
+    "Stems",
+    "SubmissionUncertainError",
+    "SwapInstrumentals",
+    "SwapVocals",
+    "TaskBatch",
+    "TaskError",
+    "TaskFailedError",
+    "TaskNotFoundError",
+    "TaskState",
+    "UploadedAudio",
+    "Variation",
+    "Video",
+    "WavFile",
+    "WavResult",
+]

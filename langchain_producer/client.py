@@ -1,0 +1,435 @@
+"""``ProducerClient``: the typed Producer API, sync and async, usable without any LangChain tool."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import SecretStr
+
+from langchain_producer import _api
+from langchain_producer._constants import (
+    API_KEY_ENV,
+    BASE_URL_ENV,
+    BATCH_MAX_IDS,
+    DEFAULT_BASE_URL,
+    DEFAULT_MODEL,
+    DEFAULT_MODEL_ENV,
+    MODELS,
+)
+from langchain_producer.errors import ProducerError, ProducerValidationError
+from langchain_producer.models import (
+    Lyrics,
+    ProducerTask,
+    TaskBatch,
+    UploadedAudio,
+    Video,
+    WavResult,
+)
+from langchain_producer.params import AudioParams
+
+T = TypeVar("T")
+OnProgress = Callable[[ProducerTask], Any]
+"""Called with the task each time a wait looks at it; may be a coroutine function when async."""
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
+class ProducerClient:
+    """A client for the AceDataCloud Producer music API.
+
+    One ``httpx.Client`` and one ``httpx.AsyncClient`` (per event loop) are kept alive and reused.
+    Submissions are made with ``async: true`` and followed by polling the task, so a call never
+    holds a connection open for the minutes a song takes.
+
+    Args:
+        api_key: The AceDataCloud token. Defaults to the ``ACEDATACLOUD_API_TOKEN`` variable.
+        base_url: Defaults to ``ACEDATACLOUD_API_BASE_URL``, else ``https://api.acedata.cloud``.
+        timeout: Per-request timeout in seconds, or an ``httpx.Timeout``.
+        max_retries: Retries of a call that failed in a way that is safe to retry.
+        default_model: Model used when a request sets none. Defaults to
+            ``PRODUCER_DEFAULT_MODEL``, else ``FUZZ-2.0``.
+        callback_url: A webhook the service calls when an audio task ends. A deployment
+            setting: no model-facing tool can change it.
+        poll_interval: Seconds before the first re-check of a running task.
+        max_poll_interval: The longest pause between two checks of one task.
+        transport: An httpx transport for both clients, e.g. the emulator's.
+        http_client: A ready ``httpx.Client`` to use instead of making one.
+        http_async_client: A ready ``httpx.AsyncClient`` to use instead of making one.
+
+    Examples:
+        >>> from langchain_producer import ProducerClient, Generate
+        >>> from langchain_producer.emulator import ProducerEmulator
+        >>> client = ProducerClient(api_key="demo", transport=ProducerEmulator().transport)
+        >>> task = client.submit(Generate(prompt="lo-fi beat for studying"), wait=True)
+        >>> task.state
+        'complete'
+    """
+
+    def __init__(
+        self,
+        api_key: str | SecretStr | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int = 3,
+        default_model: str | None = None,
+        callback_url: str | None = None,
+        poll_interval: float = 2.0,
+        max_poll_interval: float = 15.0,
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
+        http_client: httpx.Client | None = None,
+        http_async_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
+        key_text = key.get_secret_value() if isinstance(key, SecretStr) else key
+        if not key_text:
+            raise ProducerValidationError(
+                "No API key for the Producer API.",
+                hint=(
+                    f"Set {API_KEY_ENV} or pass api_key=...; to try everything offline, pass "
+                    "transport=ProducerEmulator().transport with any key."
+                ),
+            )
+        model = default_model or os.environ.get(DEFAULT_MODEL_ENV) or DEFAULT_MODEL
+        if model not in MODELS:
+            raise ProducerValidationError(
+                f"Unknown default model {model!r}.", hint=f"Use one of: {', '.join(MODELS)}."
+            )
+        if max_retries < 0 or poll_interval <= 0 or max_poll_interval < poll_interval:
+            raise ProducerValidationError(
+                "max_retries must be >= 0 and 0 < poll_interval <= max_poll_interval."
+            )
+        if callback_url is not None:
+            _check_http_url(callback_url, "callback_url")
+        self.api_key = SecretStr(key_text)
+        self.base_url = (base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
+        self.timeout = timeout if timeout is not None else DEFAULT_TIMEOUT
+        self.default_model = model
+        self.callback_url = callback_url
+        self.retry_policy = _api.RetryPolicy(max_retries=max_retries)
+        self.poll_schedule = _api.PollSchedule(first=poll_interval, cap=max_poll_interval)
+        self._transport = transport
+        self._http = http_client
+        self._http_async = http_async_client
+        self._async_by_loop: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
+
+    def __repr__(self) -> str:
+        return f"ProducerClient(base_url={self.base_url!r}, default_model={self.default_model!r})"
+
+    # ----------------------------------------------------------------------------------------
+    # Connections.
+
+    @property
+    def _headers(self) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {self.api_key.get_secret_value()}",
+            "Accept": "application/json",
+        }
+
+    @property
+    def http(self) -> httpx.Client:
+        """The kept-alive sync ``httpx.Client`` (made on first use)."""
+        if self._http is None:
+            transport = (
+                self._transport if isinstance(self._transport, httpx.BaseTransport) else None
+            )
+            self._http = httpx.Client(timeout=self.timeout, transport=transport)
+        return self._http
+
+    @property
+    def http_async(self) -> httpx.AsyncClient:
+        """The kept-alive ``httpx.AsyncClient`` of the running event loop.
+
+        An AsyncClient's connections belong to the loop that opened them, so each loop gets its
+        own (LangGraph and notebooks may run tools on several loops).
+        """
+        if self._http_async is not None:
+            return self._http_async
+        loop = asyncio.get_running_loop()
+        client = self._async_by_loop.get(loop)
+        if client is None:
+            for stale in [old for old in self._async_by_loop if old.is_closed()]:
+                del self._async_by_loop[stale]
+            transport = (
+                self._transport if isinstance(self._transport, httpx.AsyncBaseTransport) else None
+            )
+            client = httpx.AsyncClient(timeout=self.timeout, transport=transport)
+            self._async_by_loop[loop] = client
+        return client
+
+    def close(self) -> None:
+        """Close the sync connections (the async ones: ``aclose``)."""
+        if self._http is not None:
+            self._http.close()
+
+    async def aclose(self) -> None:
+        """Close the async connections of the running loop."""
+        client = self._async_by_loop.pop(asyncio.get_running_loop(), None) or self._http_async
+        if client is not None:
+            await client.aclose()
+
+    def __enter__(self) -> ProducerClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> ProducerClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # ----------------------------------------------------------------------------------------
+    # Drivers: run an _api plan, synchronously or asynchronously.
+
+    def _run(self, plan: _api.Plan[T], on_progress: OnProgress | None = None) -> T:
+        outcome: Any = None
+        try:
+            while True:
+                step = plan.send(outcome)
+                if isinstance(step, _api.Send):
+                    try:
+                        outcome = self.http.post(
+                            self.base_url + step.path, json=step.body, headers=self._headers
+                        )
+                    except httpx.TransportError as error:
+                        outcome = error
+                elif isinstance(step, _api.Lookup):
+                    outcome = self._run(_api.get_task(step.task_id, self.retry_policy))
+                elif isinstance(step, _api.Sleep):
+                    time.sleep(step.seconds)
+                    outcome = None
+                elif isinstance(step, _api.Now):
+                    outcome = time.monotonic()
+                else:
+                    outcome = on_progress(step.task) if on_progress else None
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+
+    async def _arun(self, plan: _api.Plan[T], on_progress: OnProgress | None = None) -> T:
+        outcome: Any = None
+        try:
+            while True:
+                step = plan.send(outcome)
+                if isinstance(step, _api.Send):
+                    try:
+                        outcome = await self.http_async.post(
+                            self.base_url + step.path, json=step.body, headers=self._headers
+                        )
+                    except httpx.TransportError as error:
+                        outcome = error
+                elif isinstance(step, _api.Lookup):
+                    outcome = await self._arun(_api.get_task(step.task_id, self.retry_policy))
+                elif isinstance(step, _api.Sleep):
+                    await asyncio.sleep(step.seconds)
+                    outcome = None
+                elif isinstance(step, _api.Now):
+                    outcome = time.monotonic()
+                else:
+                    outcome = on_progress(step.task) if on_progress else None
+                    if inspect.isawaitable(outcome):
+                        outcome = await outcome
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+
+    # ----------------------------------------------------------------------------------------
+    # Plans of the public operations (shared by the sync and async methods).
+
+    def _submit_plan(self, params: AudioParams) -> _api.Plan[ProducerTask]:
+        if not isinstance(params, AudioParams):
+            raise ProducerValidationError(
+                f"submit() takes an action from langchain_producer.params, not {type(params)}.",
+                hint="For example: client.submit(Generate(prompt='lo-fi beat')).",
+            )
+        return _api.submit_audio(
+            params,
+            default_model=self.default_model,
+            callback_url=self.callback_url,
+            policy=self.retry_policy,
+        )
+
+    def _paid_plan(
+        self, path: str, body: dict[str, Any], parse: Callable[[dict[str, Any]], T]
+    ) -> _api.Plan[T]:
+        answer = yield from _api.exchange(path, body, paid=True, policy=self.retry_policy)
+        return parse(answer if isinstance(answer, dict) else {})
+
+    def _wait_plan(self, task_id: str, max_wait: float) -> _api.Plan[ProducerTask]:
+        return _api.wait(_check_id(task_id), max_wait=max_wait, schedule=self.poll_schedule)
+
+    def _batch_plan(self, task_ids: Sequence[str]) -> _api.Plan[TaskBatch]:
+        ids = list(dict.fromkeys(_check_id(task_id) for task_id in task_ids))
+        if not ids or len(ids) > BATCH_MAX_IDS:
+            raise ProducerValidationError(
+                f"A batch look-up takes 1 to {BATCH_MAX_IDS} task ids, got {len(ids)}.",
+                hint=f"Split the ids into groups of at most {BATCH_MAX_IDS}.",
+            )
+        return _api.get_tasks(ids, self.retry_policy)
+
+    # ----------------------------------------------------------------------------------------
+    # The API, sync.
+
+    def submit(
+        self,
+        params: AudioParams,
+        *,
+        wait: bool = False,
+        max_wait: float = 600.0,
+        on_progress: OnProgress | None = None,
+    ) -> ProducerTask:
+        """Submit one ``/producer/audios`` action (billed once accepted).
+
+        Args:
+            params: The action and its fields, e.g. ``Generate(prompt=...)``, ``Extend(...)``.
+            wait: Wait for the task to end before returning.
+            max_wait: With ``wait``, the most seconds to wait; the task is returned running after.
+            on_progress: With ``wait``, called with the task each time it is looked at.
+
+        Returns:
+            The task: ``pending`` right after submission, else as last seen.
+        """
+        task = self._run(self._submit_plan(params))
+        if wait and not task.is_terminal:
+            return self.wait(task.task_id, max_wait=max_wait, on_progress=on_progress)
+        return task
+
+    def get_task(self, task_id: str) -> ProducerTask:
+        """Look a task up once (free, safe to retry). Raises ``TaskNotFoundError`` for an
+        unknown id."""
+        return self._run(_api.get_task(_check_id(task_id), self.retry_policy))
+
+    def get_tasks(self, task_ids: Sequence[str]) -> TaskBatch:
+        """Look up to 50 tasks up in one call; unknown ids are listed in ``missing``."""
+        return self._run(self._batch_plan(task_ids))
+
+    def wait(
+        self, task_id: str, *, max_wait: float = 600.0, on_progress: OnProgress | None = None
+    ) -> ProducerTask:
+        """Poll a task until it is complete or failed, or ``max_wait`` seconds pass.
+
+        The pause between checks grows from ``poll_interval`` to ``max_poll_interval``. On
+        timeout the task comes back as last seen (``is_terminal`` False): its id is never lost.
+        A failed task is returned, not raised: its error and partial songs are in it.
+        """
+        return self._run(self._wait_plan(task_id, max_wait), on_progress)
+
+    def generate_lyrics(self, prompt: str) -> Lyrics:
+        """Write lyrics (with section markers) from a description. Billed."""
+        body = {"prompt": _check_text(prompt, "prompt")}
+        return self._run(self._paid_plan(_api.LYRICS, body, _api.parse_lyrics))
+
+    def upload_audio(self, audio_url: str) -> UploadedAudio:
+        """Register a public audio file so the audio actions can work on it. Billed."""
+        body = {"audio_url": _check_http_url(audio_url, "audio_url")}
+        return self._run(self._paid_plan(_api.UPLOAD, body, _api.parse_upload))
+
+    def generate_video(self, audio_id: str) -> Video:
+        """Render a music video for a finished song. Billed."""
+        audio_id = _check_id(audio_id, "audio_id")
+        return self._run(
+            self._paid_plan(
+                _api.VIDEOS, {"audio_id": audio_id}, lambda b: _api.parse_video(b, audio_id)
+            )
+        )
+
+    def generate_wav(self, audio_id: str) -> WavResult:
+        """Render the lossless WAV file of a finished song. Billed."""
+        audio_id = _check_id(audio_id, "audio_id")
+        return self._run(
+            self._paid_plan(_api.WAV, {"audio_id": audio_id}, lambda b: _api.parse_wav(b, audio_id))
+        )
+
+    # ----------------------------------------------------------------------------------------
+    # The API, async: the same plans, driven on the event loop.
+
+    async def asubmit(
+        self,
+        params: AudioParams,
+        *,
+        wait: bool = False,
+        max_wait: float = 600.0,
+        on_progress: OnProgress | None = None,
+    ) -> ProducerTask:
+        """Async ``submit``."""
+        task = await self._arun(self._submit_plan(params))
+        if wait and not task.is_terminal:
+            return await self.await_task(task.task_id, max_wait=max_wait, on_progress=on_progress)
+        return task
+
+    async def aget_task(self, task_id: str) -> ProducerTask:
+        """Async ``get_task``."""
+        return await self._arun(_api.get_task(_check_id(task_id), self.retry_policy))
+
+    async def aget_tasks(self, task_ids: Sequence[str]) -> TaskBatch:
+        """Async ``get_tasks``."""
+        return await self._arun(self._batch_plan(task_ids))
+
+    async def await_task(
+        self, task_id: str, *, max_wait: float = 600.0, on_progress: OnProgress | None = None
+    ) -> ProducerTask:
+        """Async ``wait``; ``on_progress`` may be a coroutine function."""
+        return await self._arun(self._wait_plan(task_id, max_wait), on_progress)
+
+    async def agenerate_lyrics(self, prompt: str) -> Lyrics:
+        """Async ``generate_lyrics``."""
+        body = {"prompt": _check_text(prompt, "prompt")}
+        return await self._arun(self._paid_plan(_api.LYRICS, body, _api.parse_lyrics))
+
+    async def aupload_audio(self, audio_url: str) -> UploadedAudio:
+        """Async ``upload_audio``."""
+        body = {"audio_url": _check_http_url(audio_url, "audio_url")}
+        return await self._arun(self._paid_plan(_api.UPLOAD, body, _api.parse_upload))
+
+    async def agenerate_video(self, audio_id: str) -> Video:
+        """Async ``generate_video``."""
+        audio_id = _check_id(audio_id, "audio_id")
+        return await self._arun(
+            self._paid_plan(
+                _api.VIDEOS, {"audio_id": audio_id}, lambda b: _api.parse_video(b, audio_id)
+            )
+        )
+
+    async def agenerate_wav(self, audio_id: str) -> WavResult:
+        """Async ``generate_wav``."""
+        audio_id = _check_id(audio_id, "audio_id")
+        return await self._arun(
+            self._paid_plan(_api.WAV, {"audio_id": audio_id}, lambda b: _api.parse_wav(b, audio_id))
+        )
+
+
+def _check_id(value: str, what: str = "task_id") -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ProducerValidationError(
+            f"{what} must be a non-empty string, got {value!r}.",
+            hint=f"Pass the {what} exactly as an earlier result gave it.",
+        )
+    return value.strip()
+
+
+def _check_text(value: str, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ProducerValidationError(f"{what} must be a non-empty string.")
+    return value
+
+
+def _check_http_url(value: str, what: str) -> str:
+    try:
+        url = httpx.URL(value) if isinstance(value, str) else None
+    except httpx.InvalidURL:
+        url = None
+    if url is None or url.scheme not in {"http", "https"} or not url.host:
+        raise ProducerValidationError(
+            f"{what} must be an http(s) URL with a host, got {value!r}.",
+            hint="Give a public link such as https://example.com/song.mp3.",
+        )
+    return value
+
+
+__all__ = ["OnProgress", "ProducerClient", "ProducerError"]

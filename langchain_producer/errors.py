@@ -1,0 +1,160 @@
+"""The exceptions of langchain-producer: one hierarchy, each saying what happened and what to do.
+
+Every message is safe to show to a model or a log: none ever contains the API key. Errors raised
+after the service accepted paid work keep the ids needed to recover it (``task_id``, ``trace_id``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from langchain_producer.models import ProducerTask
+
+
+class ProducerError(Exception):
+    """Base class of every error this package raises.
+
+    Attributes:
+        message: What happened, in one or two sentences.
+        hint: What the caller (person or model) should do next.
+        task_id: The task concerned, when one exists; keep it to recover paid work.
+        trace_id: The service's trace id, for support requests.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str = "",
+        task_id: str | None = None,
+        trace_id: str | None = None,
+    ) -> None:
+        self.message = message
+        self.hint = hint
+        self.task_id = task_id
+        self.trace_id = trace_id
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        parts = [self.message]
+        if self.task_id:
+            parts.append(f"task_id={self.task_id}")
+        if self.trace_id:
+            parts.append(f"trace_id={self.trace_id}")
+        if self.hint:
+            parts.append(self.hint)
+        return " | ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error as a compact, JSON-ready mapping (what tools show the model)."""
+        out: dict[str, Any] = {"error": type(self).__name__, "message": self.message}
+        for key in ("task_id", "trace_id"):
+            value = getattr(self, key)
+            if value:
+                out[key] = value
+        if self.hint:
+            out["next_step"] = self.hint
+        return out
+
+
+class ProducerValidationError(ProducerError, ValueError):
+    """The request was refused locally, before any network call: nothing was sent or billed."""
+
+
+class ProducerAPIError(ProducerError):
+    """The service answered with an error.
+
+    Attributes:
+        status_code: The HTTP status.
+        code: The service's error code (``bad_request``, ``api_error``, ...), when given.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        code: str | None = None,
+        hint: str = "",
+        task_id: str | None = None,
+        trace_id: str | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.code = code
+        super().__init__(message, hint=hint, task_id=task_id, trace_id=trace_id)
+
+    def _render(self) -> str:
+        label = f"HTTP {self.status_code}" + (f" {self.code}" if self.code else "")
+        return f"{label}: {super()._render()}"
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out["status_code"] = self.status_code
+        if self.code:
+            out["code"] = self.code
+        return out
+
+
+class AuthenticationError(ProducerAPIError):
+    """The API key is missing, invalid, expired or not valid for this API (HTTP 401)."""
+
+
+class InsufficientBalanceError(ProducerAPIError):
+    """The account's balance is used up (HTTP 403 ``used_up``). Not a credentials problem."""
+
+
+class RateLimitError(ProducerAPIError):
+    """The service asked us to slow down (HTTP 429), and retries did not get through.
+
+    Attributes:
+        retry_after: Seconds the service asked us to wait, when it said.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)
+
+
+class ProducerConnectionError(ProducerError):
+    """The service could not be reached, or did not answer in time, after every retry."""
+
+
+class SubmissionUncertainError(ProducerError):
+    """A paid submission may or may not have been accepted: its answer was lost.
+
+    The job may be running and billed. Do not submit it again blindly: look for it first
+    (the trace id helps support find it).
+
+    Attributes:
+        endpoint: The path that was called, e.g. ``/producer/audios``.
+    """
+
+    def __init__(self, message: str, *, endpoint: str, **kwargs: Any) -> None:
+        self.endpoint = endpoint
+        super().__init__(message, **kwargs)
+
+
+class TaskNotFoundError(ProducerError):
+    """The service knows no task with this id (it answered ``{}``)."""
+
+
+class TaskFailedError(ProducerError):
+    """The task ended in failure. ``task`` keeps the error and any partial songs."""
+
+    def __init__(self, task: ProducerTask) -> None:
+        self.task = task
+        error = task.error
+        detail = f"{error.code}: {error.message}" if error and error.code else None
+        detail = detail or (error.message if error else None) or "no reason given"
+        super().__init__(
+            f"Task failed ({detail}).",
+            hint=(
+                f"{len(task.songs)} partial song(s) were kept in the task. "
+                "Adjust the request and submit a new task if the user wants to retry."
+                if task.songs
+                else "Adjust the request and submit a new task if the user wants to retry."
+            ),
+            task_id=task.task_id,
+            trace_id=task.trace_id,
+        )
