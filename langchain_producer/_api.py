@@ -202,7 +202,9 @@ def decide_state(record: Mapping[str, Any]) -> TaskState:
         return "complete"
     if record.get("finished_at"):
         return "complete" if any(_has_result(item) for item in items) else "failed"
-    if items and all(s in _DONE_ITEM_STATES and _has_result(i) for i, s in zip(items, states)):
+    if items and all(
+        s in _DONE_ITEM_STATES and _has_result(i) for i, s in zip(items, states, strict=True)
+    ):
         return "complete"
     started = record.get("started_at") or any(
         (_percent(item.get("progress")) or 0) > 0 or state in {"processing", "running", "streaming"}
@@ -613,14 +615,37 @@ def wait(task_id: str, *, max_wait: float, schedule: PollSchedule) -> Plan[Produ
     """
     start: float = yield Now()
     poll = 0
+    try:
+        while True:
+            task: ProducerTask = yield Lookup(task_id)
+            yield Progress(task)
+            if task.is_terminal:
+                return task
+            now: float = yield Now()
+            remaining = max_wait - (now - start)
+            if remaining <= 0:
+                return task
+            yield Sleep(min(schedule.interval(poll), remaining))
+            poll += 1
+    except ProducerError as error:
+        # Whatever broke the wait, the caller must still learn which (paid) task it was.
+        error.task_id = error.task_id or task_id
+        raise
+
+
+def wait_all(
+    task_ids: list[str], *, max_wait: float, schedule: PollSchedule, policy: RetryPolicy
+) -> Plan[TaskBatch]:
+    """Poll a batch until every known task is complete or failed, or ``max_wait`` passes."""
+    start: float = yield Now()
+    poll = 0
     while True:
-        task: ProducerTask = yield Lookup(task_id)
-        yield Progress(task)
-        if task.is_terminal:
-            return task
+        batch = yield from get_tasks(task_ids, policy)
+        for task in batch.tasks:
+            yield Progress(task)
         now: float = yield Now()
         remaining = max_wait - (now - start)
-        if remaining <= 0:
-            return task
+        if all(task.is_terminal for task in batch.tasks) or remaining <= 0:
+            return batch
         yield Sleep(min(schedule.interval(poll), remaining))
         poll += 1

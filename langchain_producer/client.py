@@ -187,9 +187,11 @@ class ProducerClient:
         await self.aclose()
 
     # ----------------------------------------------------------------------------------------
-    # Drivers: run an _api plan, synchronously or asynchronously.
+    # Drivers: run a plan (see ``langchain_producer._api``) synchronously or asynchronously.
+    # Every public method is a plan plus one of these, so sync and async never drift apart.
 
-    def _run(self, plan: _api.Plan[T], on_progress: OnProgress | None = None) -> T:
+    def run(self, plan: _api.Plan[T], on_progress: OnProgress | None = None) -> T:
+        """Drive a plan to its result, blocking. Advanced: the public methods wrap this."""
         outcome: Any = None
         try:
             while True:
@@ -202,7 +204,7 @@ class ProducerClient:
                     except httpx.TransportError as error:
                         outcome = error
                 elif isinstance(step, _api.Lookup):
-                    outcome = self._run(_api.get_task(step.task_id, self.retry_policy))
+                    outcome = self.run(self.plan_get_task(step.task_id))
                 elif isinstance(step, _api.Sleep):
                     time.sleep(step.seconds)
                     outcome = None
@@ -213,7 +215,8 @@ class ProducerClient:
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
 
-    async def _arun(self, plan: _api.Plan[T], on_progress: OnProgress | None = None) -> T:
+    async def arun(self, plan: _api.Plan[T], on_progress: OnProgress | None = None) -> T:
+        """Drive a plan to its result on the running event loop."""
         outcome: Any = None
         try:
             while True:
@@ -226,7 +229,7 @@ class ProducerClient:
                     except httpx.TransportError as error:
                         outcome = error
                 elif isinstance(step, _api.Lookup):
-                    outcome = await self._arun(_api.get_task(step.task_id, self.retry_policy))
+                    outcome = await self.arun(self.plan_get_task(step.task_id))
                 elif isinstance(step, _api.Sleep):
                     await asyncio.sleep(step.seconds)
                     outcome = None
@@ -240,38 +243,69 @@ class ProducerClient:
             return done.value  # type: ignore[no-any-return]
 
     # ----------------------------------------------------------------------------------------
-    # Plans of the public operations (shared by the sync and async methods).
+    # Plans: each operation once, validated before anything is sent.
 
-    def _submit_plan(self, params: AudioParams) -> _api.Plan[ProducerTask]:
+    def plan_submit(
+        self, params: AudioParams, *, wait: bool = False, max_wait: float = 600.0
+    ) -> _api.Plan[ProducerTask]:
+        """Submit an audios action; with ``wait``, then wait for it (see ``submit``)."""
         if not isinstance(params, AudioParams):
             raise ProducerValidationError(
                 f"submit() takes an action from langchain_producer.params, not {type(params)}.",
                 hint="For example: client.submit(Generate(prompt='lo-fi beat')).",
             )
-        return _api.submit_audio(
+        task = yield from _api.submit_audio(
             params,
             default_model=self.default_model,
             callback_url=self.callback_url,
             policy=self.retry_policy,
         )
+        if wait and not task.is_terminal:
+            task = yield from self.plan_wait(task.task_id, max_wait=max_wait)
+        return task
 
-    def _paid_plan(
-        self, path: str, body: dict[str, Any], parse: Callable[[dict[str, Any]], T]
-    ) -> _api.Plan[T]:
-        answer = yield from _api.exchange(path, body, paid=True, policy=self.retry_policy)
-        return parse(answer if isinstance(answer, dict) else {})
+    def plan_get_task(self, task_id: str) -> _api.Plan[ProducerTask]:
+        return _api.get_task(_check_id(task_id), self.retry_policy)
 
-    def _wait_plan(self, task_id: str, max_wait: float) -> _api.Plan[ProducerTask]:
-        return _api.wait(_check_id(task_id), max_wait=max_wait, schedule=self.poll_schedule)
-
-    def _batch_plan(self, task_ids: Sequence[str]) -> _api.Plan[TaskBatch]:
+    def plan_get_tasks(
+        self, task_ids: Sequence[str], *, max_wait: float = 0.0
+    ) -> _api.Plan[TaskBatch]:
         ids = list(dict.fromkeys(_check_id(task_id) for task_id in task_ids))
         if not ids or len(ids) > BATCH_MAX_IDS:
             raise ProducerValidationError(
                 f"A batch look-up takes 1 to {BATCH_MAX_IDS} task ids, got {len(ids)}.",
                 hint=f"Split the ids into groups of at most {BATCH_MAX_IDS}.",
             )
-        return _api.get_tasks(ids, self.retry_policy)
+        return _api.wait_all(
+            ids, max_wait=max_wait, schedule=self.poll_schedule, policy=self.retry_policy
+        )
+
+    def plan_wait(self, task_id: str, *, max_wait: float = 600.0) -> _api.Plan[ProducerTask]:
+        return _api.wait(_check_id(task_id), max_wait=max_wait, schedule=self.poll_schedule)
+
+    def plan_lyrics(self, prompt: str) -> _api.Plan[Lyrics]:
+        body = {"prompt": _check_text(prompt, "prompt")}
+        return self._paid(_api.LYRICS, body, _api.parse_lyrics)
+
+    def plan_upload(self, audio_url: str) -> _api.Plan[UploadedAudio]:
+        body = {"audio_url": _check_http_url(audio_url, "audio_url")}
+        return self._paid(_api.UPLOAD, body, _api.parse_upload)
+
+    def plan_video(self, audio_id: str) -> _api.Plan[Video]:
+        audio_id = _check_id(audio_id, "audio_id")
+        return self._paid(
+            _api.VIDEOS, {"audio_id": audio_id}, lambda b: _api.parse_video(b, audio_id)
+        )
+
+    def plan_wav(self, audio_id: str) -> _api.Plan[WavResult]:
+        audio_id = _check_id(audio_id, "audio_id")
+        return self._paid(_api.WAV, {"audio_id": audio_id}, lambda b: _api.parse_wav(b, audio_id))
+
+    def _paid(
+        self, path: str, body: dict[str, Any], parse: Callable[[dict[str, Any]], T]
+    ) -> _api.Plan[T]:
+        answer = yield from _api.exchange(path, body, paid=True, policy=self.retry_policy)
+        return parse(answer if isinstance(answer, dict) else {})
 
     # ----------------------------------------------------------------------------------------
     # The API, sync.
@@ -295,19 +329,22 @@ class ProducerClient:
         Returns:
             The task: ``pending`` right after submission, else as last seen.
         """
-        task = self._run(self._submit_plan(params))
-        if wait and not task.is_terminal:
-            return self.wait(task.task_id, max_wait=max_wait, on_progress=on_progress)
-        return task
+        return self.run(self.plan_submit(params, wait=wait, max_wait=max_wait), on_progress)
 
     def get_task(self, task_id: str) -> ProducerTask:
-        """Look a task up once (free, safe to retry). Raises ``TaskNotFoundError`` for an
-        unknown id."""
-        return self._run(_api.get_task(_check_id(task_id), self.retry_policy))
+        """Look a task up once (free, safe to retry).
 
-    def get_tasks(self, task_ids: Sequence[str]) -> TaskBatch:
-        """Look up to 50 tasks up in one call; unknown ids are listed in ``missing``."""
-        return self._run(self._batch_plan(task_ids))
+        Raises:
+            TaskNotFoundError: The service knows no such task.
+        """
+        return self.run(self.plan_get_task(task_id))
+
+    def get_tasks(self, task_ids: Sequence[str], *, max_wait: float = 0.0) -> TaskBatch:
+        """Look up to 50 tasks up in one call; unknown ids are listed in ``missing``.
+
+        With ``max_wait``, keep polling the batch until every task found has ended.
+        """
+        return self.run(self.plan_get_tasks(task_ids, max_wait=max_wait))
 
     def wait(
         self, task_id: str, *, max_wait: float = 600.0, on_progress: OnProgress | None = None
@@ -318,33 +355,23 @@ class ProducerClient:
         timeout the task comes back as last seen (``is_terminal`` False): its id is never lost.
         A failed task is returned, not raised: its error and partial songs are in it.
         """
-        return self._run(self._wait_plan(task_id, max_wait), on_progress)
+        return self.run(self.plan_wait(task_id, max_wait=max_wait), on_progress)
 
     def generate_lyrics(self, prompt: str) -> Lyrics:
         """Write lyrics (with section markers) from a description. Billed."""
-        body = {"prompt": _check_text(prompt, "prompt")}
-        return self._run(self._paid_plan(_api.LYRICS, body, _api.parse_lyrics))
+        return self.run(self.plan_lyrics(prompt))
 
     def upload_audio(self, audio_url: str) -> UploadedAudio:
         """Register a public audio file so the audio actions can work on it. Billed."""
-        body = {"audio_url": _check_http_url(audio_url, "audio_url")}
-        return self._run(self._paid_plan(_api.UPLOAD, body, _api.parse_upload))
+        return self.run(self.plan_upload(audio_url))
 
     def generate_video(self, audio_id: str) -> Video:
         """Render a music video for a finished song. Billed."""
-        audio_id = _check_id(audio_id, "audio_id")
-        return self._run(
-            self._paid_plan(
-                _api.VIDEOS, {"audio_id": audio_id}, lambda b: _api.parse_video(b, audio_id)
-            )
-        )
+        return self.run(self.plan_video(audio_id))
 
     def generate_wav(self, audio_id: str) -> WavResult:
         """Render the lossless WAV file of a finished song. Billed."""
-        audio_id = _check_id(audio_id, "audio_id")
-        return self._run(
-            self._paid_plan(_api.WAV, {"audio_id": audio_id}, lambda b: _api.parse_wav(b, audio_id))
-        )
+        return self.run(self.plan_wav(audio_id))
 
     # ----------------------------------------------------------------------------------------
     # The API, async: the same plans, driven on the event loop.
@@ -357,51 +384,38 @@ class ProducerClient:
         max_wait: float = 600.0,
         on_progress: OnProgress | None = None,
     ) -> ProducerTask:
-        """Async ``submit``."""
-        task = await self._arun(self._submit_plan(params))
-        if wait and not task.is_terminal:
-            return await self.await_task(task.task_id, max_wait=max_wait, on_progress=on_progress)
-        return task
+        """Async ``submit``; ``on_progress`` may be a coroutine function."""
+        return await self.arun(self.plan_submit(params, wait=wait, max_wait=max_wait), on_progress)
 
     async def aget_task(self, task_id: str) -> ProducerTask:
         """Async ``get_task``."""
-        return await self._arun(_api.get_task(_check_id(task_id), self.retry_policy))
+        return await self.arun(self.plan_get_task(task_id))
 
-    async def aget_tasks(self, task_ids: Sequence[str]) -> TaskBatch:
+    async def aget_tasks(self, task_ids: Sequence[str], *, max_wait: float = 0.0) -> TaskBatch:
         """Async ``get_tasks``."""
-        return await self._arun(self._batch_plan(task_ids))
+        return await self.arun(self.plan_get_tasks(task_ids, max_wait=max_wait))
 
     async def await_task(
         self, task_id: str, *, max_wait: float = 600.0, on_progress: OnProgress | None = None
     ) -> ProducerTask:
         """Async ``wait``; ``on_progress`` may be a coroutine function."""
-        return await self._arun(self._wait_plan(task_id, max_wait), on_progress)
+        return await self.arun(self.plan_wait(task_id, max_wait=max_wait), on_progress)
 
     async def agenerate_lyrics(self, prompt: str) -> Lyrics:
         """Async ``generate_lyrics``."""
-        body = {"prompt": _check_text(prompt, "prompt")}
-        return await self._arun(self._paid_plan(_api.LYRICS, body, _api.parse_lyrics))
+        return await self.arun(self.plan_lyrics(prompt))
 
     async def aupload_audio(self, audio_url: str) -> UploadedAudio:
         """Async ``upload_audio``."""
-        body = {"audio_url": _check_http_url(audio_url, "audio_url")}
-        return await self._arun(self._paid_plan(_api.UPLOAD, body, _api.parse_upload))
+        return await self.arun(self.plan_upload(audio_url))
 
     async def agenerate_video(self, audio_id: str) -> Video:
         """Async ``generate_video``."""
-        audio_id = _check_id(audio_id, "audio_id")
-        return await self._arun(
-            self._paid_plan(
-                _api.VIDEOS, {"audio_id": audio_id}, lambda b: _api.parse_video(b, audio_id)
-            )
-        )
+        return await self.arun(self.plan_video(audio_id))
 
     async def agenerate_wav(self, audio_id: str) -> WavResult:
         """Async ``generate_wav``."""
-        audio_id = _check_id(audio_id, "audio_id")
-        return await self._arun(
-            self._paid_plan(_api.WAV, {"audio_id": audio_id}, lambda b: _api.parse_wav(b, audio_id))
-        )
+        return await self.arun(self.plan_wav(audio_id))
 
 
 def _check_id(value: str, what: str = "task_id") -> str:

@@ -34,7 +34,10 @@ class ProducerError(Exception):
         self.hint = hint
         self.task_id = task_id
         self.trace_id = trace_id
-        super().__init__(self._render())
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return self._render()
 
     def _render(self) -> str:
         parts = [self.message]
