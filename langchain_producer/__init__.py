@@ -46,6 +46,7 @@ from langchain_producer.params import (
     SwapVocals,
     Variation,
 )
+from langchain_producer.toolkit import ProducerToolkit
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -65,6 +66,7 @@ __all__ = [
     "ProducerError",
     "ProducerModel",
     "ProducerTask",
+    "ProducerToolkit",
     "ProducerValidationError",
     "RateLimitError",
     "ReplaceSection",

@@ -1,0 +1,63 @@
+"""The 18 Producer tools, one ``BaseTool`` subclass per operation of the reference server."""
+
+from langchain_producer.tools._base import (
+    POLLING_GUIDE,
+    PROGRESS_EVENT,
+    ProducerTool,
+)
+from langchain_producer.tools.audio import (
+    AUDIO_TOOLS,
+    AudioTool,
+    CoverMusicTool,
+    ExtendMusicTool,
+    GenerateCustomMusicTool,
+    GenerateMusicTool,
+    ReplaceSectionTool,
+    StemsMusicTool,
+    SwapInstrumentalsTool,
+    SwapVocalsTool,
+    VariationMusicTool,
+)
+from langchain_producer.tools.info import (
+    INFO_TOOLS,
+    ListActionsTool,
+    ListModelsTool,
+    LyricFormatGuideTool,
+)
+from langchain_producer.tools.media import (
+    MEDIA_TOOLS,
+    GenerateLyricsTool,
+    GenerateVideoTool,
+    GenerateWavTool,
+    UploadAudioTool,
+)
+from langchain_producer.tools.tasks import TASK_TOOLS, GetTasksBatchTool, GetTaskTool
+
+ALL_TOOLS: tuple[type[ProducerTool], ...] = AUDIO_TOOLS + MEDIA_TOOLS + TASK_TOOLS + INFO_TOOLS
+"""Every tool class, in the order ``ProducerToolkit.get_tools`` returns them."""
+
+__all__ = [
+    "ALL_TOOLS",
+    "POLLING_GUIDE",
+    "PROGRESS_EVENT",
+    "AudioTool",
+    "CoverMusicTool",
+    "ExtendMusicTool",
+    "GenerateCustomMusicTool",
+    "GenerateLyricsTool",
+    "GenerateMusicTool",
+    "GenerateVideoTool",
+    "GenerateWavTool",
+    "GetTaskTool",
+    "GetTasksBatchTool",
+    "ListActionsTool",
+    "ListModelsTool",
+    "LyricFormatGuideTool",
+    "ProducerTool",
+    "ReplaceSectionTool",
+    "StemsMusicTool",
+    "SwapInstrumentalsTool",
+    "SwapVocalsTool",
+    "UploadAudioTool",
+    "VariationMusicTool",
+]

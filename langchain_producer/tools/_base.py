@@ -1,0 +1,207 @@
+"""What every Producer tool shares: the client, error handling, progress events, and how results
+are shown to a model (compact JSON) and to the program (the typed artifact)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable
+from typing import Any, ClassVar, Literal
+
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForToolRun,
+    CallbackManagerForToolRun,
+    adispatch_custom_event,
+    dispatch_custom_event,
+)
+from langchain_core.tools import BaseTool, ToolException
+from pydantic import ConfigDict, Field, ValidationError
+from pydantic.v1 import ValidationError as ValidationErrorV1
+
+from langchain_producer._api import Plan
+from langchain_producer.client import ProducerClient
+from langchain_producer.errors import ProducerError
+from langchain_producer.models import ProducerTask, Song
+
+PROGRESS_EVENT = "producer_task_progress"
+"""Name of the custom event sent each time a tool looks at a running task. Its data:
+``{"task_id", "state", "progress", "tool"}``. Reaches ``astream_events`` and, inside a LangGraph
+graph, ``stream_mode="custom"``."""
+
+POLLING_GUIDE = (
+    "Task states: 'pending' (queued) and 'processing' (being made) mean the task is still "
+    "running, so keep polling it with producer_get_task. 'complete' is the only state in which "
+    "the songs are finished and may be given to the user. 'failed' is final: report the error "
+    "and do not poll again. While a task runs, any audio URL it shows is a temporary streaming "
+    "preview, never the finished song: do not present it as the result. Songs usually take one "
+    "to five minutes."
+)
+
+
+def _explain_invalid_arguments(error: ValidationError | ValidationErrorV1) -> str:
+    problems = [
+        f"{'.'.join(str(p) for p in item['loc']) or 'arguments'}: {item['msg']}"
+        for item in error.errors()
+    ]
+    return json.dumps(
+        {
+            "error": "invalid_arguments",
+            "problems": problems,
+            "next_step": "Nothing was sent or billed. Fix these arguments and call the tool again.",
+        }
+    )
+
+
+class ProducerTool(BaseTool):
+    """Base of the Producer tools: one shared ``ProducerClient``, errors turned into messages
+    the model can act on, ``(content, artifact)`` results.
+
+    Subclasses implement ``plan`` (what to do, once for sync and async) and ``content``
+    (what the model reads).
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    client: ProducerClient = Field(exclude=True, repr=False)
+    """The client every call goes through (the toolkit shares one between all tools)."""
+    response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
+    handle_tool_error: bool | str | Callable[[ToolException], str] | None = True
+    handle_validation_error: (
+        bool | str | Callable[[ValidationError | ValidationErrorV1], str] | None
+    ) = _explain_invalid_arguments
+
+    billable: ClassVar[bool] = False
+    """True for tools whose call the service bills."""
+
+    def model_post_init(self, context: Any) -> None:
+        super().model_post_init(context)
+        if self.metadata is None:
+            self.metadata = {"billable": self.billable}
+
+    # What a subclass writes.
+
+    def plan(self, **kwargs: Any) -> Plan[Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def content(self, artifact: Any) -> dict[str, Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # What LangChain calls.
+
+    def _run(
+        self, run_manager: CallbackManagerForToolRun | None = None, **kwargs: Any
+    ) -> tuple[str, Any]:
+        def progress(task: ProducerTask) -> None:
+            _emit_sync(self.name, task)
+
+        try:
+            artifact = self.client.run(self.plan(**kwargs), progress)
+        except ProducerError as error:
+            raise ToolException(_dumps(error.to_dict())) from error
+        return _dumps(self.content(artifact)), artifact
+
+    async def _arun(
+        self, run_manager: AsyncCallbackManagerForToolRun | None = None, **kwargs: Any
+    ) -> tuple[str, Any]:
+        async def progress(task: ProducerTask) -> None:
+            await _emit_async(self.name, task)
+
+        try:
+            artifact = await self.client.arun(self.plan(**kwargs), progress)
+        except ProducerError as error:
+            raise ToolException(_dumps(error.to_dict())) from error
+        return _dumps(self.content(artifact)), artifact
+
+
+def _dumps(content: dict[str, Any]) -> str:
+    return json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+
+
+def _event(tool: str, task: ProducerTask) -> dict[str, Any]:
+    return {"tool": tool, "task_id": task.task_id, "state": task.state, "progress": task.progress}
+
+
+def _stream_writer() -> Any:
+    try:
+        from langgraph.config import get_stream_writer
+    except ImportError:
+        return None
+    try:
+        return get_stream_writer()
+    except (KeyError, RuntimeError):  # not inside a graph run
+        return None
+
+
+def _emit_sync(tool: str, task: ProducerTask) -> None:
+    data = _event(tool, task)
+    with contextlib.suppress(RuntimeError):  # no parent run: called outside a runnable
+        dispatch_custom_event(PROGRESS_EVENT, data)
+    writer = _stream_writer()
+    if writer is not None:
+        writer({PROGRESS_EVENT: data})
+
+
+async def _emit_async(tool: str, task: ProducerTask) -> None:
+    data = _event(tool, task)
+    with contextlib.suppress(RuntimeError):
+        await adispatch_custom_event(PROGRESS_EVENT, data)
+    writer = _stream_writer()
+    if writer is not None:
+        writer({PROGRESS_EVENT: data})
+
+
+# --------------------------------------------------------------------------------------------
+# How a task reads to a model.
+
+
+def song_content(song: Song) -> dict[str, Any]:
+    """A finished (or failed-but-kept) song, without previews and without empty fields."""
+    fields = {
+        "id": song.id,
+        "title": song.title,
+        "duration_seconds": round(song.duration, 1) if song.duration is not None else None,
+        "audio_url": song.audio_url,
+        "image_url": song.image_url,
+        "video_url": song.video_url,
+        "stems_url": song.stems_url,
+        "model": song.model,
+        "lyric": song.lyric,
+    }
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+def task_content(task: ProducerTask, *, poll_hint: str) -> dict[str, Any]:
+    """The model's view of a task: what state it is in and exactly what to do next.
+
+    Args:
+        poll_hint: How to follow a running task up, e.g. "call producer_get_task again now".
+    """
+    out: dict[str, Any] = {"task_id": task.task_id, "state": task.state}
+    if task.state == "complete":
+        out["songs"] = [song_content(song) for song in task.songs]
+        out["next_step"] = (
+            "Finished. Give the user the audio_url of each song. A song's id is the audio_id "
+            "for extend, cover, variation, swaps, replace_section, stems, WAV and video."
+        )
+    elif task.state == "failed":
+        if task.error:
+            error = {"code": task.error.code, "message": task.error.message}
+            out["error"] = {key: value for key, value in error.items() if value}
+        if task.trace_id:
+            out["trace_id"] = task.trace_id
+        kept = [song_content(song) for song in task.songs if song.audio_url or song.stems_url]
+        if kept:
+            out["partial_songs"] = kept
+        out["next_step"] = (
+            "The task failed and will not change. Tell the user why; submit a new task only "
+            "if they want to try again."
+        )
+    else:
+        out["should_poll"] = True
+        if task.progress is not None:
+            out["progress_percent"] = round(task.progress)
+        out["next_step"] = (
+            f"Still running: {poll_hint}. Any audio URL it has now is only a preview; "
+            "do not give one to the user until the state is 'complete'."
+        )
+    return out

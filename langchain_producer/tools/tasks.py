@@ -1,0 +1,100 @@
+"""Following tasks: one at a time, or up to 50 in one look-up (free)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from langchain_producer._api import Plan
+from langchain_producer._constants import BATCH_MAX_IDS
+from langchain_producer.models import ProducerTask, TaskBatch
+from langchain_producer.tools._base import POLLING_GUIDE, ProducerTool, task_content
+
+TaskId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        pattern=r"\S",
+        description="The task_id a Producer tool returned (not a song id).",
+    ),
+]
+
+
+class TaskArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    task_id: TaskId
+
+
+class TaskBatchArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    task_ids: Annotated[
+        list[TaskId],
+        Field(
+            min_length=1,
+            max_length=BATCH_MAX_IDS,
+            description=f"1 to {BATCH_MAX_IDS} task_ids to look up together.",
+        ),
+    ]
+
+
+class TaskLookupTool(ProducerTool):
+    max_wait: float = 30.0
+    """Seconds the tool itself waits for unfinished tasks before answering (0: look once)."""
+
+    def _poll_hint(self) -> str:
+        if self.max_wait > 0:
+            return (
+                f"this tool already waited up to {self.max_wait:g} s, so call it again "
+                "right away with the same id"
+            )
+        return "call this tool again in about 15 seconds"
+
+
+class GetTaskTool(TaskLookupTool):
+    """``producer_get_task``: where a task stands, waiting briefly for it to finish."""
+
+    name: str = "producer_get_task"
+    description: str = (
+        "Check a music task by its task_id and get its songs once finished. The tool waits a "
+        "short while for the task to finish before answering, so poll it back to back. "
+        "Use it after any Producer tool answered with a running task (state 'pending' or "
+        "'processing'), or to fetch the songs of an earlier task. Free. " + POLLING_GUIDE
+    )
+    args_schema: type[BaseModel] = TaskArgs
+
+    def plan(self, **kwargs: Any) -> Plan[ProducerTask]:
+        return self.client.plan_wait(kwargs["task_id"], max_wait=self.max_wait)
+
+    def content(self, artifact: ProducerTask) -> dict[str, Any]:
+        return task_content(artifact, poll_hint=self._poll_hint())
+
+
+class GetTasksBatchTool(TaskLookupTool):
+    """``producer_get_tasks_batch``: several tasks in one look-up."""
+
+    name: str = "producer_get_tasks_batch"
+    description: str = (
+        f"Check up to {BATCH_MAX_IDS} music tasks at once by their task_ids; like "
+        "producer_get_task, it waits a short while for unfinished ones. Use it when several "
+        "songs are being made. Free. " + POLLING_GUIDE
+    )
+    args_schema: type[BaseModel] = TaskBatchArgs
+
+    def plan(self, **kwargs: Any) -> Plan[TaskBatch]:
+        return self.client.plan_get_tasks(kwargs["task_ids"], max_wait=self.max_wait)
+
+    def content(self, artifact: TaskBatch) -> dict[str, Any]:
+        hint = self._poll_hint().replace("same id", "same ids")
+        out: dict[str, Any] = {
+            "tasks": [task_content(task, poll_hint=hint) for task in artifact.tasks]
+        }
+        if artifact.missing:
+            out["not_found"] = artifact.missing
+            out["next_step"] = "No task has the ids under not_found: check them, do not poll them."
+        return out
+
+
+TASK_TOOLS: tuple[type[ProducerTool], ...] = (GetTaskTool, GetTasksBatchTool)
