@@ -11,6 +11,7 @@ import time
 import wave
 import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -609,3 +610,96 @@ def test_cli_starts_a_server() -> None:
     finally:
         process.terminate()
         process.wait(timeout=5)
+
+
+def test_server_reads_chunked_bodies(clock: FakeClock) -> None:
+    emu = ProducerEmulator(clock=clock)
+    payload = json.dumps({"action": "retrieve", "id": "x"}).encode()
+
+    def chunks() -> Iterator[bytes]:
+        yield payload[:5]
+        yield payload[5:]
+
+    with emu.serve() as server:
+        response = httpx.post(
+            f"{server.base_url}/producer/tasks", content=chunks(), headers=AUTH, timeout=5
+        )
+        assert response.status_code == 200 and response.json() == {}
+        assert httpx.post(f"{server.base_url}/media/image/x.png").status_code == 405
+
+
+async def test_slow_does_not_block_the_event_loop(clock: FakeClock) -> None:
+    import asyncio
+
+    emu = ProducerEmulator(clock=clock, slow_seconds=0.3)
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.02)
+            ticks += 1
+
+    async with httpx.AsyncClient(transport=emu.transport, base_url=BASE, headers=AUTH) as api:
+        background = asyncio.create_task(ticker())
+        response = await api.post(
+            "/producer/tasks", json={"id": "x"}, headers={"X-Emulator-Fail": "slow"}
+        )
+        background.cancel()
+    assert response.json() == {} and ticks >= 5
+    emu.fail_next("connection")
+    async with httpx.AsyncClient(transport=emu.transport, base_url=BASE, headers=AUTH) as api:
+        with pytest.raises(httpx.ConnectError):
+            await api.post("/producer/tasks", json={"id": "x"})
+
+
+# ----------------------------------------------------------------------------- vendor schema
+
+OPENAPI = Path("/work/shared/reference/producer-openapi.json")
+
+
+def _nullable_to_json_schema(node: Any) -> Any:
+    """OpenAPI 3.0 ``nullable: true`` means "or null"; jsonschema needs it spelt out."""
+    if isinstance(node, list):
+        return [_nullable_to_json_schema(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    converted = {k: _nullable_to_json_schema(v) for k, v in node.items()}
+    if converted.pop("nullable", False) and "type" in converted:
+        converted["type"] = [converted["type"], "null"]
+    return converted
+
+
+@pytest.mark.skipif(not OPENAPI.exists(), reason="the vendor OpenAPI document is not here")
+def test_answers_match_the_vendor_openapi(api: httpx.Client, clock: FakeClock) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    spec = _nullable_to_json_schema(json.loads(OPENAPI.read_text()))
+    record_schema = {**spec["components"]["schemas"]["ProducerTaskRecord"]}
+    record_schema["components"] = spec["components"]
+    # The brief asks for started_at null while pending; the OpenAPI leaves it non-nullable.
+    record_schema["properties"] = {
+        **record_schema["properties"],
+        "started_at": {"type": ["number", "null"]},
+    }
+
+    def response_schema(path: str) -> dict[str, Any]:
+        operation = spec["paths"][path]["post"]
+        schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        return {**schema, "components": spec["components"]}
+
+    task_id = submit(api)
+    for step in (0.0, 2.0, 10.0):
+        clock.advance(step)
+        jsonschema.validate(retrieve(api, task_id), record_schema)
+    batch = api.post("/producer/tasks", json={"action": "retrieve_batch", "ids": [task_id]})
+    jsonschema.validate(batch.json(), response_schema("/producer/tasks"))
+    for path, body in (
+        ("/producer/lyrics", {"prompt": "x"}),
+        ("/producer/upload", {"audio_url": "https://cdn.test/a.mp3"}),
+    ):
+        jsonschema.validate(api.post(path, json=body).json(), response_schema(path))
+    sync = api.post("/producer/audios", json={"action": "generate", "prompt": "x"}).json()
+    song_schema = response_schema("/producer/audios")["properties"]["data"]["items"]
+    for name, value in sync["data"][0].items():
+        if name in song_schema["properties"] and value is not None:  # video_url: null, as the
+            jsonschema.validate(value, song_schema["properties"][name])  # vendor's example

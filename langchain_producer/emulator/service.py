@@ -346,6 +346,8 @@ class ProducerEmulator:
         """
         with self._lock:
             self.requests.append(request)
+        with contextlib.suppress(httpx.RequestNotRead, RuntimeError):
+            request.read()  # a streamed request handed straight to handle()
         if not self._real_clock and not isinstance(self.clock, FakeClock):
             self._deliver_due_in_background()
         path = request.url.path
@@ -363,9 +365,10 @@ class ProducerEmulator:
             return _error(403, "used_up", "The account balance is used up (emulated).")
         if mode == "slow":
             time.sleep(self.slow_seconds)
-        response = (
-            self._media(path) if is_media else self._api(request, path, mode == "task_failed")
-        )
+        if is_media:
+            response = self._media(request.method, path)
+        else:
+            response = self._api(request, path, mode == "task_failed")
         if mode == "malformed":
             return httpx.Response(
                 200,
@@ -686,7 +689,9 @@ class ProducerEmulator:
 
     # ----------------------------------------------------------------- media
 
-    def _media(self, path: str) -> httpx.Response:
+    def _media(self, method: str, path: str) -> httpx.Response:
+        if method not in ("GET", "HEAD"):
+            return _error(405, "bad_request", f"{method} is not allowed on media: use GET.")
         match = _MEDIA_PATH.match(path)
         if match is None or _MEDIA_EXT[match[1]] != match[3]:
             return _not_found(path)
