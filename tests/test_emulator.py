@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import select
 import subprocess
 import sys
 import threading
@@ -597,6 +598,8 @@ def test_cli_starts_a_server() -> None:
     )
     try:
         assert process.stdout is not None
+        ready, _, _ = select.select([process.stdout], [], [], 15)
+        assert ready, "the emulator did not print its address within 15 s"
         line = process.stdout.readline()
         base_url = line.rsplit(" ", 1)[-1].strip()
         assert base_url.startswith("http://127.0.0.1:")

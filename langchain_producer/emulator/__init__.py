@@ -71,6 +71,16 @@ never consume the queue but do honour the header):
     * ``connection``: in-process, ``httpx.ConnectError`` is raised; over the server, the socket
       is closed without an answer. Nothing is created.
 
+An unknown ``X-Emulator-Fail`` value is ignored. ``slow_seconds`` and the ``connection``/``slow``
+modes use real time, whatever the ``clock``.
+
+Other handles for tests: ``emu.requests`` (every request, media downloads included),
+``emu.tasks`` (task id -> :class:`EmulatedTask`), ``emu.task_record(task_id)`` (the vendor-shaped
+record), ``emu.callbacks`` (every webhook attempt with its body and status or error) and
+``emu.deliver_due_callbacks()``. Webhooks fire from a timer thread with the real clock, inside
+``FakeClock.advance`` with a FakeClock, and on the next request with any other clock.
+``python -m langchain_producer.emulator --port 8787`` serves on 127.0.0.1 until Ctrl-C.
+
 Media (GET, no auth, ``Content-Length`` set, 404 when unknown or not ready yet), under the
 emulator's ``base_url`` (or the server's base URL while :meth:`ProducerEmulator.serve` runs):
     * ``/media/preview/<audio_id>.wav``: the streaming preview, served from processing on.
