@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import math
 import random
 import time
 from collections.abc import Generator, Iterable, Mapping
@@ -607,6 +608,20 @@ class PollSchedule:
     def interval(self, poll: int) -> float:
         return min(self.cap, self.first * self.factor**poll)
 
+    def pause(self, poll: int, *, now: float, deadline: float) -> float | None:
+        """Seconds to sleep before look-up number ``poll + 1``; None once the deadline passed.
+
+        Wake-ups are rounded up to a shared grid (a quarter of ``first``) on the monotonic
+        clock, so waits running side by side wake together and their look-ups can share one
+        batch request.
+        """
+        remaining = deadline - now
+        if remaining <= 0:
+            return None
+        grid = self.first / 4
+        wake = math.ceil((now + min(self.interval(poll), remaining)) / grid) * grid
+        return min(wake - now, remaining)
+
 
 def wait(task_id: str, *, max_wait: float, schedule: PollSchedule) -> Plan[ProducerTask]:
     """Poll until the task is complete or failed, or ``max_wait`` seconds have passed.
@@ -621,15 +636,15 @@ def wait(task_id: str, *, max_wait: float, schedule: PollSchedule) -> Plan[Produ
             yield Progress(task)
             if task.is_terminal:
                 return task
-            now: float = yield Now()
-            remaining = max_wait - (now - start)
-            if remaining <= 0:
+            pause = schedule.pause(poll, now=(yield Now()), deadline=start + max_wait)
+            if pause is None:
                 return task
-            yield Sleep(min(schedule.interval(poll), remaining))
+            yield Sleep(pause)
             poll += 1
     except ProducerError as error:
         # Whatever broke the wait, the caller must still learn which (paid) task it was.
-        error.task_id = error.task_id or task_id
+        if error.task_id is None:
+            raise error.with_task(task_id) from error.__cause__
         raise
 
 
@@ -643,9 +658,8 @@ def wait_all(
         batch = yield from get_tasks(task_ids, policy)
         for task in batch.tasks:
             yield Progress(task)
-        now: float = yield Now()
-        remaining = max_wait - (now - start)
-        if all(task.is_terminal for task in batch.tasks) or remaining <= 0:
+        pause = schedule.pause(poll, now=(yield Now()), deadline=start + max_wait)
+        if pause is None or all(task.is_terminal for task in batch.tasks):
             return batch
-        yield Sleep(min(schedule.interval(poll), remaining))
+        yield Sleep(pause)
         poll += 1

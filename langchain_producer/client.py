@@ -22,7 +22,7 @@ from langchain_producer._constants import (
     DEFAULT_MODEL_ENV,
     MODELS,
 )
-from langchain_producer.errors import ProducerError, ProducerValidationError
+from langchain_producer.errors import ProducerError, ProducerValidationError, TaskNotFoundError
 from langchain_producer.models import (
     Lyrics,
     ProducerTask,
@@ -118,6 +118,7 @@ class ProducerClient:
         self._http = http_client
         self._http_async = http_async_client
         self._async_by_loop: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
+        self._lookups_by_loop: dict[asyncio.AbstractEventLoop, _SharedLookups] = {}
 
     def __repr__(self) -> str:
         return f"ProducerClient(base_url={self.base_url!r}, default_model={self.default_model!r})"
@@ -162,6 +163,15 @@ class ProducerClient:
             client = httpx.AsyncClient(timeout=self.timeout, transport=transport)
             self._async_by_loop[loop] = client
         return client
+
+    def _lookups(self) -> _SharedLookups:
+        loop = asyncio.get_running_loop()
+        lookups = self._lookups_by_loop.get(loop)
+        if lookups is None:
+            for stale in [old for old in self._lookups_by_loop if old.is_closed()]:
+                del self._lookups_by_loop[stale]
+            lookups = self._lookups_by_loop[loop] = _SharedLookups(self)
+        return lookups
 
     def close(self) -> None:
         """Close the sync connections (the async ones: ``aclose``)."""
@@ -229,7 +239,7 @@ class ProducerClient:
                     except httpx.TransportError as error:
                         outcome = error
                 elif isinstance(step, _api.Lookup):
-                    outcome = await self.arun(self.plan_get_task(step.task_id))
+                    outcome = await self._lookups().get(step.task_id)
                 elif isinstance(step, _api.Sleep):
                     await asyncio.sleep(step.seconds)
                     outcome = None
@@ -416,6 +426,79 @@ class ProducerClient:
     async def agenerate_wav(self, audio_id: str) -> WavResult:
         """Async ``generate_wav``."""
         return await self.arun(self.plan_wav(audio_id))
+
+
+class _SharedLookups:
+    """Look-ups of waited-on tasks, shared by every wait running on one event loop.
+
+    Waits that wake together (the poll schedule aligns them) ask within a few milliseconds of
+    each other; their ids go out as one ``retrieve_batch`` call instead of one call each, so a
+    hundred concurrent waits cost about as many requests as one.
+    """
+
+    window = 0.01
+    """Seconds to gather ids before sending: short next to any poll interval."""
+
+    def __init__(self, client: ProducerClient) -> None:
+        self._client = client
+        self._waiting: dict[str, list[asyncio.Future[ProducerTask]]] = {}
+        self._flush: asyncio.Task[None] | None = None
+
+    async def get(self, task_id: str) -> ProducerTask:
+        future: asyncio.Future[ProducerTask] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(task_id, []).append(future)
+        if self._flush is None:
+            self._flush = asyncio.create_task(self._send())
+        return await future
+
+    async def _send(self) -> None:
+        await asyncio.sleep(self.window)
+        waiting, self._waiting, self._flush = self._waiting, {}, None
+        ids = list(waiting)
+        for start in range(0, len(ids), BATCH_MAX_IDS):
+            chunk = ids[start : start + BATCH_MAX_IDS]
+            try:
+                found = await self._fetch(chunk)
+            except Exception as error:  # every waiter must hear of it, whatever it is
+                for task_id in chunk:
+                    _settle(waiting[task_id], task_id, error=error)
+                continue
+            for task_id in chunk:
+                task = found.get(task_id)
+                if task is None:
+                    missing = TaskNotFoundError(
+                        f"No task with id {task_id!r} exists.", task_id=task_id
+                    )
+                    _settle(waiting[task_id], task_id, error=missing)
+                else:
+                    _settle(waiting[task_id], task_id, task=task)
+
+    async def _fetch(self, task_ids: list[str]) -> dict[str, ProducerTask]:
+        client = self._client
+        if len(task_ids) == 1:
+            task = await client.arun(_api.get_task(task_ids[0], client.retry_policy))
+            return {task_ids[0]: task}
+        batch = await client.arun(_api.get_tasks(task_ids, client.retry_policy))
+        return {task.task_id: task for task in batch.tasks}
+
+
+def _settle(
+    futures: list[asyncio.Future[ProducerTask]],
+    task_id: str,
+    *,
+    task: ProducerTask | None = None,
+    error: Exception | None = None,
+) -> None:
+    for future in futures:
+        if future.done():  # its waiter was cancelled
+            continue
+        if isinstance(error, ProducerError):
+            # One copy per waiter: each names its own task, none shares mutable state.
+            future.set_exception(error.with_task(task_id))
+        elif error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(task)  # type: ignore[arg-type]
 
 
 def _check_id(value: str, what: str = "task_id") -> str:

@@ -6,7 +6,7 @@ after the service accepted paid work keep the ids needed to recover it (``task_i
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:
     from langchain_producer.models import ProducerTask
@@ -48,6 +48,16 @@ class ProducerError(Exception):
         if self.hint:
             parts.append(self.hint)
         return " | ".join(parts)
+
+    def with_task(self, task_id: str) -> Self:
+        """A copy of this error that names ``task_id`` (errors shared by several waits are
+        copied, so each names its own task)."""
+        twin = type(self).__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        twin.args = self.args
+        twin.task_id = task_id
+        twin.__cause__ = self.__cause__
+        return twin
 
     def to_dict(self) -> dict[str, Any]:
         """The error as a compact, JSON-ready mapping (what tools show the model)."""
