@@ -427,17 +427,70 @@ class ProducerClient:
         """Async ``generate_wav``."""
         return await self.arun(self.plan_wav(audio_id))
 
+    # ----------------------------------------------------------------------------------------
+    # Downloads (the logic lives in ``langchain_producer.download``).
+
+    def download(
+        self,
+        item: Any,
+        dest: str | os.PathLike[str],
+        *,
+        kinds: Sequence[str] | set[str] | frozenset[str] | None = None,
+        on_progress: Callable[[Any], Any] | None = None,
+    ) -> list[Any]:
+        """Save the files of a finished result into the folder ``dest`` (made if missing).
+
+        Streams each file, writes it atomically (a failed or cut download leaves nothing behind),
+        names it safely after the title and id (never outside ``dest``, never overwriting) and
+        never sends the API key: media hosts are not the API.
+
+        Args:
+            item: A complete ``ProducerTask``, a finished ``Song``, a ``WavResult`` or a ``Video``.
+            dest: The folder to save into.
+            kinds: Some of ``audio``, ``wav``, ``stems``, ``video``, ``image``; None: all.
+            on_progress: Called with a ``download.DownloadProgress`` (bytes done and total).
+
+        Returns:
+            The ``pathlib.Path`` of each saved file.
+
+        Raises:
+            ProducerValidationError: A preview (unfinished task), nothing to download, a bad URL.
+            DownloadError: HTTP error, broken or cut stream (nothing partial is kept).
+
+        Examples:
+            >>> task = client.submit(Generate(prompt="lo-fi"), wait=True)  # doctest: +SKIP
+            >>> client.download(task, "out", kinds={"audio"})  # doctest: +SKIP
+            [PosixPath('/home/me/out/Lo-fi-1c4d6e1f.mp3')]
+        """
+        from langchain_producer import download as _download
+
+        return _download.download(self, item, dest, kinds=kinds, on_progress=on_progress)
+
+    async def adownload(
+        self,
+        item: Any,
+        dest: str | os.PathLike[str],
+        *,
+        kinds: Sequence[str] | set[str] | frozenset[str] | None = None,
+        on_progress: Callable[[Any], Any] | None = None,
+    ) -> list[Any]:
+        """Async ``download``; ``on_progress`` may be a coroutine function."""
+        from langchain_producer import download as _download
+
+        return await _download.adownload(self, item, dest, kinds=kinds, on_progress=on_progress)
+
 
 class _SharedLookups:
     """Look-ups of waited-on tasks, shared by every wait running on one event loop.
 
-    Waits that wake together (the poll schedule aligns them) ask within a few milliseconds of
-    each other; their ids go out as one ``retrieve_batch`` call instead of one call each, so a
-    hundred concurrent waits cost about as many requests as one.
+    Waits that wake together (the poll schedule aligns their wake-ups to one grid) ask in the
+    same turn of the event loop; their ids go out as one ``retrieve_batch`` call instead of one
+    call each, so a hundred concurrent waits cost about as many requests as one. Gathering
+    costs no time: the look-up leaves as soon as every ready coroutine has had its turn.
     """
 
-    window = 0.01
-    """Seconds to gather ids before sending: short next to any poll interval."""
+    gather_turns = 2
+    """Event-loop turns to let other due waits join before sending."""
 
     def __init__(self, client: ProducerClient) -> None:
         self._client = client
@@ -452,7 +505,8 @@ class _SharedLookups:
         return await future
 
     async def _send(self) -> None:
-        await asyncio.sleep(self.window)
+        for _ in range(self.gather_turns):
+            await asyncio.sleep(0)
         waiting, self._waiting, self._flush = self._waiting, {}, None
         ids = list(waiting)
         for start in range(0, len(ids), BATCH_MAX_IDS):
