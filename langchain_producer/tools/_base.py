@@ -88,26 +88,39 @@ class ProducerTool(BaseTool):
 
     # What LangChain calls.
 
+    def _arguments(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        # A bare string input reaches _run positionally; it belongs to the first argument.
+        fields = getattr(self.args_schema, "model_fields", None)
+        if args and fields:
+            return {next(iter(fields)): args[0], **kwargs}
+        return kwargs
+
     def _run(
-        self, run_manager: CallbackManagerForToolRun | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        run_manager: CallbackManagerForToolRun | None = None,
+        **kwargs: Any,
     ) -> tuple[str, Any]:
         def progress(task: ProducerTask) -> None:
             _emit_sync(self.name, task)
 
         try:
-            artifact = self.client.run(self.plan(**kwargs), progress)
+            artifact = self.client.run(self.plan(**self._arguments(args, kwargs)), progress)
         except ProducerError as error:
             raise ToolException(_dumps(error.to_dict())) from error
         return _dumps(self.content(artifact)), artifact
 
     async def _arun(
-        self, run_manager: AsyncCallbackManagerForToolRun | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        run_manager: AsyncCallbackManagerForToolRun | None = None,
+        **kwargs: Any,
     ) -> tuple[str, Any]:
         async def progress(task: ProducerTask) -> None:
             await _emit_async(self.name, task)
 
         try:
-            artifact = await self.client.arun(self.plan(**kwargs), progress)
+            artifact = await self.client.arun(self.plan(**self._arguments(args, kwargs)), progress)
         except ProducerError as error:
             raise ToolException(_dumps(error.to_dict())) from error
         return _dumps(self.content(artifact)), artifact
