@@ -92,7 +92,7 @@ def test_missing_key_and_bad_settings_fail_early_with_what_to_do(
     monkeypatch.delenv("ACEDATACLOUD_API_TOKEN", raising=False)
     with pytest.raises(ProducerValidationError, match="ACEDATACLOUD_API_TOKEN"):
         ProducerClient()
-    with pytest.raises(ProducerValidationError, match="FUZZ-2.0 Pro"):
+    with pytest.raises(ProducerValidationError, match=r"FUZZ-2\.0 Pro"):
         ProducerClient(api_key="k", default_model="FUZZ-9")
     with pytest.raises(ProducerValidationError, match="callback_url"):
         ProducerClient(api_key="k", callback_url="ftp://hooks.test/x")
