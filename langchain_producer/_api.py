@@ -334,7 +334,11 @@ def _data_object(body: Mapping[str, Any]) -> dict[str, Any]:
 def _required(value: str | None, what: str, path: str, body: Mapping[str, Any]) -> str:
     if value:
         return value
-    raise SubmissionUncertainError(
+    raise _answer_without(what, path, body)
+
+
+def _answer_without(what: str, path: str, body: Mapping[str, Any]) -> SubmissionUncertainError:
+    return SubmissionUncertainError(
         f"The service answered {path} without {what}.",
         endpoint=path,
         hint="The work may have been done and billed; check the account before retrying.",
@@ -386,7 +390,8 @@ def parse_wav(body: Mapping[str, Any], audio_id: str) -> WavResult:
         for item in _items(body.get("data"))
         if (url := _str(item.get("file_url") or item.get("wav_url") or item.get("audio_url")))
     ]
-    _required("x" if files else None, "a file_url", WAV, body)
+    if not files:
+        raise _answer_without("a file_url", WAV, body)
     return WavResult(
         audio_id=audio_id,
         files=files,
@@ -409,8 +414,12 @@ def _retry_after(headers: httpx.Headers) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
-        when = email.utils.parsedate_to_datetime(value) if value else None
-        return max(0.0, when.timestamp() - time.time()) if when else None
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
 
 
 def _trace_id(response: httpx.Response, body: Any) -> str | None:
