@@ -802,6 +802,49 @@ async def test_info_tools_refuse_unknown_arguments(name: str) -> None:
     _check_refusal(async_message, "verbose")
 
 
+# JSON numbers such as 1e999 parse to float("inf"); a model's tool call can carry one.
+INFINITE = json.loads('{"big": 1e999}')["big"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG: params.py `Seconds = Annotated[float, Field(ge=0, ...)]` accepts infinity "
+        "(continue_at, replace_section_start/end); httpx then refuses to encode the body and a "
+        "bare ValueError ('Out of range float values are not JSON compliant') escapes the tool "
+        "instead of an invalid_arguments message (it would stop an agent run). Fix: "
+        "allow_inf_nan=False on Seconds."
+    ),
+)
+@pytest.mark.parametrize(
+    ("name", "args", "field_name"),
+    [
+        pytest.param(
+            "producer_extend_music",
+            {"audio_id": "song-1", "continue_at": INFINITE},
+            "continue_at",
+            id="extend-continue-at",
+        ),
+        pytest.param(
+            "producer_replace_section",
+            {"audio_id": "song-1", "replace_section_start": 1, "replace_section_end": INFINITE},
+            "replace_section_end",
+            id="replace-section-end",
+        ),
+    ],
+)
+async def test_infinite_seconds_are_refused(
+    name: str, args: dict[str, Any], field_name: str
+) -> None:
+    tool = tool_named(name)
+    with service() as sent:
+        sync_message = tool.invoke(tool_call(name, args))
+        async_message = await tool.ainvoke(tool_call(name, args))
+    assert len(sent) == 0
+    _check_refusal(sync_message, field_name)
+    _check_refusal(async_message, field_name)
+
+
 # --------------------------------------------------------------------------------------------
 # Previews: a running task's audio_url is never shown as a result.
 
