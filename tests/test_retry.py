@@ -361,14 +361,6 @@ def test_retry_after_is_capped() -> None:
     assert step == _api.Sleep(60.0)
 
 
-RETRY_AFTER_BUG = (
-    "_api._retry_after (langchain_producer/_api.py, the parsedate_to_datetime fallback) lets "
-    "email.utils raise ValueError on an unparsable Retry-After, so a 429 crashes with a bare "
-    "ValueError instead of being retried"
-)
-
-
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=RETRY_AFTER_BUG)
 def test_retry_after_garbage_falls_back_to_backoff() -> None:
     policy = _api.RetryPolicy(backoff=0.5, max_backoff=8.0)
     plan = _api.exchange(_api.TASKS, {}, paid=False, policy=policy)
@@ -392,7 +384,6 @@ def test_backoff_grows_between_attempts() -> None:
         plan.send(httpx.Response(503))
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=RETRY_AFTER_BUG)
 def test_client_retries_429_with_unparsable_retry_after() -> None:
     answer = httpx.Response(429, headers={"Retry-After": "soon-ish"}, json={})
     server = Server({"/producer/tasks": [answer]})
