@@ -58,7 +58,9 @@ Model = Annotated[
 ]
 Instrumental = Annotated[bool, Field(description="True for music without vocals.")]
 Title = Annotated[str, Field(max_length=200, description="Title of the song.")]
-Seconds = Annotated[float, Field(ge=0, description="A position in the song, in seconds.")]
+Seconds = Annotated[
+    float, Field(ge=0, allow_inf_nan=False, description="A position in the song, in seconds.")
+]
 LyricsStrength = Annotated[
     float | None,
     Field(ge=0, le=1, description="0 to 1: how strongly the lyrics steer the music."),

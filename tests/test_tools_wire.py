@@ -782,15 +782,6 @@ async def test_invalid_arguments_send_nothing(
     assert field_name in plain
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: tools/info.py _NoArgs sets extra='forbid', but langchain-core's "
-        "BaseTool._to_args_and_kwargs skips validation entirely when args_schema has no fields, "
-        "so an unknown argument to the three info tools is silently ignored instead of refused "
-        "with invalid_arguments."
-    ),
-)
 @pytest.mark.parametrize("name", INFO_TOOL_NAMES)
 async def test_info_tools_refuse_unknown_arguments(name: str) -> None:
     tool = tool_named(name)
@@ -806,16 +797,6 @@ async def test_info_tools_refuse_unknown_arguments(name: str) -> None:
 INFINITE = json.loads('{"big": 1e999}')["big"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: params.py `Seconds = Annotated[float, Field(ge=0, ...)]` accepts infinity "
-        "(continue_at, replace_section_start/end); httpx then refuses to encode the body and a "
-        "bare ValueError ('Out of range float values are not JSON compliant') escapes the tool "
-        "instead of an invalid_arguments message (it would stop an agent run). Fix: "
-        "allow_inf_nan=False on Seconds."
-    ),
-)
 @pytest.mark.parametrize(
     ("name", "args", "field_name"),
     [

@@ -74,6 +74,15 @@ class _NoArgs(BaseModel):
 class _InfoTool(ProducerTool):
     args_schema: type[BaseModel] = _NoArgs
 
+    def _to_args_and_kwargs(
+        self, tool_input: str | dict[str, Any], tool_call_id: str | None
+    ) -> tuple[tuple[str, ...], dict[str, Any]]:
+        # LangChain skips validation for a schema without fields; an unknown argument is
+        # still a mistake the model should hear about.
+        if isinstance(tool_input, dict) and tool_input:
+            _NoArgs.model_validate(tool_input)
+        return super()._to_args_and_kwargs(tool_input, tool_call_id)
+
     def info(self) -> dict[str, Any]:  # pragma: no cover - abstract
         raise NotImplementedError
 
