@@ -203,9 +203,11 @@ class ProducerClient:
     def run(self, plan: _api.Plan[T], on_progress: OnProgress | None = None) -> T:
         """Drive a plan to its result, blocking. Advanced: the public methods wrap this."""
         outcome: Any = None
+        failure: ProducerError | None = None
         try:
             while True:
-                step = plan.send(outcome)
+                step = plan.throw(failure) if failure else plan.send(outcome)
+                failure = None
                 if isinstance(step, _api.Send):
                     try:
                         outcome = self.http.post(
@@ -214,7 +216,10 @@ class ProducerClient:
                     except httpx.TransportError as error:
                         outcome = error
                 elif isinstance(step, _api.Lookup):
-                    outcome = self.run(self.plan_get_task(step.task_id))
+                    try:
+                        outcome = self.run(self.plan_get_task(step.task_id))
+                    except ProducerError as error:  # the plan decides what it means
+                        failure = error
                 elif isinstance(step, _api.Sleep):
                     time.sleep(step.seconds)
                     outcome = None
@@ -224,13 +229,17 @@ class ProducerClient:
                     outcome = on_progress(step.task) if on_progress else None
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
+        except ProducerError as error:
+            raise error.redact(self.api_key.get_secret_value()) from error.__cause__
 
     async def arun(self, plan: _api.Plan[T], on_progress: OnProgress | None = None) -> T:
         """Drive a plan to its result on the running event loop."""
         outcome: Any = None
+        failure: ProducerError | None = None
         try:
             while True:
-                step = plan.send(outcome)
+                step = plan.throw(failure) if failure else plan.send(outcome)
+                failure = None
                 if isinstance(step, _api.Send):
                     try:
                         outcome = await self.http_async.post(
@@ -239,7 +248,10 @@ class ProducerClient:
                     except httpx.TransportError as error:
                         outcome = error
                 elif isinstance(step, _api.Lookup):
-                    outcome = await self._lookups().get(step.task_id)
+                    try:
+                        outcome = await self._lookups().get(step.task_id)
+                    except ProducerError as error:
+                        failure = error
                 elif isinstance(step, _api.Sleep):
                     await asyncio.sleep(step.seconds)
                     outcome = None
@@ -251,6 +263,8 @@ class ProducerClient:
                         outcome = await outcome
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
+        except ProducerError as error:
+            raise error.redact(self.api_key.get_secret_value()) from error.__cause__
 
     # ----------------------------------------------------------------------------------------
     # Plans: each operation once, validated before anything is sent.

@@ -59,6 +59,20 @@ class ProducerError(Exception):
         twin.__cause__ = self.__cause__
         return twin
 
+    def redact(self, secret: str) -> Self:
+        """This error with ``secret`` masked wherever the service's words repeated it.
+
+        Secrets under six characters are left alone: no real token is that short, and masking
+        them would garble ordinary words (tests often use keys like ``"k"``).
+        """
+        if len(secret) >= 6:
+            self.message = self.message.replace(secret, "***")
+            self.hint = self.hint.replace(secret, "***")
+            self.args = tuple(
+                arg.replace(secret, "***") if isinstance(arg, str) else arg for arg in self.args
+            )
+        return self
+
     def to_dict(self) -> dict[str, Any]:
         """The error as a compact, JSON-ready mapping (what tools show the model)."""
         out: dict[str, Any] = {"error": type(self).__name__, "message": self.message}

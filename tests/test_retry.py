@@ -415,15 +415,7 @@ def test_rate_limit_error_carries_retry_after() -> None:
 # ---------------------------------------------------------------------------------------------
 # Waits keep the task id of paid work on any error.
 
-SYNC_WAIT_BUG = (
-    "ProducerClient.run (langchain_producer/client.py, the Lookup branch) runs the look-up in a "
-    "nested run() and lets its error escape the driver instead of throwing it into the wait "
-    "plan, so _api.wait's except clause never runs: sync waits raise with task_id None"
-)
-WAIT_MODES = [
-    pytest.param("sync", marks=pytest.mark.xfail(strict=True, reason=SYNC_WAIT_BUG)),
-    "async",
-]
+WAIT_MODES = ["sync", "async"]
 
 
 @pytest.mark.parametrize("mode", WAIT_MODES)

@@ -159,14 +159,6 @@ def test_401_error_does_not_contain_key() -> None:
         assert KEY not in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "errors.py promises no message ever contains the key, but _api.api_error copies the "
-        "service's error message verbatim: a 401 that quotes the token leaks it into str(error), "
-        "to_dict() and so the tool's error content"
-    ),
-)
 def test_error_echoing_the_token_is_redacted() -> None:
     """A service that quotes the bad token back must not get it into our messages."""
 
