@@ -25,12 +25,14 @@ from langchain_producer.tools._base import POLLING_GUIDE, ProducerTool, task_con
 _BILLING = "Each call starts a new paid job: never call it twice for the same request."
 
 
-def _describe(what: str, when: str) -> str:
-    return (
-        f"{what} {when} {_BILLING} By default the tool waits for the song and returns it "
-        "finished; if it answers with a running task instead, follow it with producer_get_task. "
-        + POLLING_GUIDE
-    )
+_WAITS = (
+    "The tool waits for the song and returns it finished; if it answers with a task that is "
+    "still running, follow it with producer_get_task."
+)
+_RETURNS_AT_ONCE = (
+    "The tool answers at once with a task_id: follow it with producer_get_task until the "
+    "state is 'complete'."
+)
 
 
 class AudioTool(ProducerTool):
@@ -45,8 +47,18 @@ class AudioTool(ProducerTool):
     params_type: ClassVar[type[AudioParams]]
     billable: ClassVar[bool] = True
 
+    purpose: ClassVar[str]
+    """What the tool does and when to use it; the description adds billing and polling."""
+
+    description: str = ""
     wait: bool = True
     max_wait: float = 600.0
+
+    def model_post_init(self, context: Any) -> None:
+        super().model_post_init(context)
+        if not self.description:
+            mode = _WAITS if self.wait else _RETURNS_AT_ONCE
+            self.description = f"{self.purpose} {_BILLING} {mode} {POLLING_GUIDE}"
 
     def plan(self, **kwargs: Any) -> Plan[ProducerTask]:
         return self.client.plan_submit(
@@ -66,11 +78,10 @@ class GenerateMusicTool(AudioTool):
     """``producer_generate_music``: a song from a description."""
 
     name: str = "producer_generate_music"
-    description: str = _describe(
-        "Create a new song from a short description; the service writes lyrics, melody and "
-        "arrangement.",
-        "Use it when the user wants music and gives no lyrics of their own; to sing given "
-        "lyrics use producer_generate_custom_music.",
+    purpose: ClassVar[str] = (
+        "Create a new song from a short description; the service writes lyrics, melody "
+        "and arrangement. Use it when the user wants music and gives no lyrics of their "
+        "own; to sing given lyrics use producer_generate_custom_music."
     )
     args_schema: type[BaseModel] = Generate
     params_type: ClassVar[type[AudioParams]] = Generate
@@ -80,10 +91,10 @@ class GenerateCustomMusicTool(AudioTool):
     """``producer_generate_custom_music``: a song that sings the given lyrics."""
 
     name: str = "producer_generate_custom_music"
-    description: str = _describe(
-        "Create a new song that sings the given lyrics, with a title and a style.",
-        "Use it when the lyrics are known (the user's, or from producer_generate_lyrics). "
-        "See producer_get_lyric_format_guide for section markers.",
+    purpose: ClassVar[str] = (
+        "Create a new song that sings the given lyrics, with a title and a style. Use it "
+        "when the lyrics are known (the user's, or from producer_generate_lyrics). See "
+        "producer_get_lyric_format_guide for section markers."
     )
     args_schema: type[BaseModel] = GenerateCustom
     params_type: ClassVar[type[AudioParams]] = GenerateCustom
@@ -93,10 +104,10 @@ class ExtendMusicTool(AudioTool):
     """``producer_extend_music``: continue a song from a point in it."""
 
     name: str = "producer_extend_music"
-    description: str = _describe(
-        "Continue an existing song from a given second, optionally with new lyrics or style.",
-        "Use it to make a song longer or add a bridge or outro; audio_id is a finished song's "
-        "id or an uploaded audio_id.",
+    purpose: ClassVar[str] = (
+        "Continue an existing song from a given second, optionally with new lyrics or "
+        "style. Use it to make a song longer or add a bridge or outro; audio_id is a "
+        "finished song's id or an uploaded audio_id."
     )
     args_schema: type[BaseModel] = Extend
     params_type: ClassVar[type[AudioParams]] = Extend
@@ -106,9 +117,9 @@ class CoverMusicTool(AudioTool):
     """``producer_cover_music``: a new arrangement of a song."""
 
     name: str = "producer_cover_music"
-    description: str = _describe(
-        "Make a cover of an existing song: same melody and words, new genre or arrangement.",
-        "Use it for 'the same song, but acoustic / as jazz / as metal'.",
+    purpose: ClassVar[str] = (
+        "Make a cover of an existing song: same melody and words, new genre or "
+        "arrangement. Use it for 'the same song, but acoustic / as jazz / as metal'."
     )
     args_schema: type[BaseModel] = Cover
     params_type: ClassVar[type[AudioParams]] = Cover
@@ -118,9 +129,9 @@ class VariationMusicTool(AudioTool):
     """``producer_variation_music``: a close variation of a song."""
 
     name: str = "producer_variation_music"
-    description: str = _describe(
-        "Make a variation of an existing song: the same idea with small changes.",
-        "Use it when the user likes a song but wants another take of it.",
+    purpose: ClassVar[str] = (
+        "Make a variation of an existing song: the same idea with small changes. Use it "
+        "when the user likes a song but wants another take of it."
     )
     args_schema: type[BaseModel] = Variation
     params_type: ClassVar[type[AudioParams]] = Variation
@@ -130,9 +141,9 @@ class SwapVocalsTool(AudioTool):
     """``producer_swap_vocals``: new vocals over a song's instrumental."""
 
     name: str = "producer_swap_vocals"
-    description: str = _describe(
-        "Replace the vocals of an existing song, keeping its instrumental.",
-        "Use it to hear the same backing with a new vocal take or new lyrics.",
+    purpose: ClassVar[str] = (
+        "Replace the vocals of an existing song, keeping its instrumental. Use it to hear "
+        "the same backing with a new vocal take or new lyrics."
     )
     args_schema: type[BaseModel] = SwapVocals
     params_type: ClassVar[type[AudioParams]] = SwapVocals
@@ -142,9 +153,9 @@ class SwapInstrumentalsTool(AudioTool):
     """``producer_swap_instrumentals``: a new instrumental under a song's vocals."""
 
     name: str = "producer_swap_instrumentals"
-    description: str = _describe(
-        "Replace the instrumental of an existing song, keeping its vocals.",
-        "Use it to put the same singing over different music (describe it in prompt).",
+    purpose: ClassVar[str] = (
+        "Replace the instrumental of an existing song, keeping its vocals. Use it to put "
+        "the same singing over different music (describe it in prompt)."
     )
     args_schema: type[BaseModel] = SwapInstrumentals
     params_type: ClassVar[type[AudioParams]] = SwapInstrumentals
@@ -154,9 +165,9 @@ class ReplaceSectionTool(AudioTool):
     """``producer_replace_section``: regenerate one stretch of a song."""
 
     name: str = "producer_replace_section"
-    description: str = _describe(
-        "Regenerate the part of an existing song between two times (in seconds), keeping the rest.",
-        "Use it to fix or rewrite one verse or chorus.",
+    purpose: ClassVar[str] = (
+        "Regenerate the part of an existing song between two times (in seconds), keeping "
+        "the rest. Use it to fix or rewrite one verse or chorus."
     )
     args_schema: type[BaseModel] = ReplaceSection
     params_type: ClassVar[type[AudioParams]] = ReplaceSection
@@ -166,10 +177,9 @@ class StemsMusicTool(AudioTool):
     """``producer_stems_music``: split a song into tracks."""
 
     name: str = "producer_stems_music"
-    description: str = _describe(
-        "Split an existing song into separate vocal and instrumental tracks, delivered as a "
-        "zip (stems_url).",
-        "Use it for karaoke versions, remixing or isolating the voice.",
+    purpose: ClassVar[str] = (
+        "Split an existing song into separate vocal and instrumental tracks, delivered as "
+        "a zip (stems_url). Use it for karaoke versions, remixing or isolating the voice."
     )
     args_schema: type[BaseModel] = Stems
     params_type: ClassVar[type[AudioParams]] = Stems
