@@ -1,4 +1,10 @@
-"""HTML views of songs and tasks for Jupyter (``_repr_html_``)."""
+"""HTML views of songs and tasks for Jupyter (``_repr_html_``).
+
+Every value that came from the service (titles, lyrics, URLs, error messages) is HTML-escaped, and
+only http(s) URLs are ever put into ``src``/``href``: a title or link can never inject markup or a
+``javascript:`` URL into the notebook. A preview (the streaming audio of a running task) is shown
+labelled as such, never as the finished song.
+"""
 
 from __future__ import annotations
 
@@ -8,29 +14,112 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from langchain_producer.models import ProducerTask, Song
 
+_STATE_COLOURS = {
+    "pending": "#8a8a8a",
+    "processing": "#c98a00",
+    "complete": "#2e7d32",
+    "failed": "#c62828",
+}
+_BOX = (
+    "border:1px solid #ddd;border-radius:6px;padding:8px;margin:4px 0;overflow:hidden;"
+    "font-family:sans-serif;font-size:13px"
+)
+
+
+def _url(value: str | None) -> str | None:
+    """``value`` escaped for an attribute, or None unless it is an http(s) URL."""
+    if not value:
+        return None
+    if not value.strip().lower().startswith(("http://", "https://")):
+        return None
+    return escape(value.strip(), quote=True)
+
+
+def _duration(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes}:{rest:02d}"
+
+
+def _fact(label: str, value: str) -> str:
+    return f"<span style='color:#666'>{escape(label)}</span> {escape(value)}"
+
 
 def song_html(song: Song) -> str:
+    """A song: cover art, a player (or a labelled preview), title and key facts, links."""
     title = escape(song.title or song.id or "Untitled")
-    facts = [f"<b>{title}</b>"]
+    facts: list[str] = []
     if song.duration is not None:
-        facts.append(f"{song.duration:.1f} s")
+        facts.append(_fact("duration", _duration(song.duration)))
     if song.model:
-        facts.append(escape(song.model))
-    media = ""
-    if song.image_url:
-        media += f'<img src="{escape(song.image_url)}" width="96" style="float:left;margin:4px">'
-    if song.audio_url:
-        media += f'<audio controls preload="none" src="{escape(song.audio_url)}"></audio>'
-    elif song.preview_url:
-        media += "<i>preview only: the song is not finished</i>"
-    if song.stems_url:
-        media += f'<a href="{escape(song.stems_url)}">stems (zip)</a>'
-    return f'<div style="overflow:hidden">{media}<div>{" · ".join(facts)}</div></div>'
+        facts.append(_fact("model", song.model))
+    if song.state:
+        facts.append(_fact("state", song.state))
+    if song.progress is not None and song.progress < 100:
+        facts.append(_fact("progress", f"{song.progress:.0f}%"))
+    if song.id:
+        facts.append(_fact("id", song.id))
+
+    parts: list[str] = []
+    image = _url(song.image_url)
+    if image:
+        parts.append(
+            f'<img src="{image}" alt="cover" width="96" height="96" '
+            'style="float:left;margin:0 10px 4px 0;border-radius:4px;object-fit:cover">'
+        )
+    parts.append(f"<div><b>{title}</b></div>")
+    if facts:
+        parts.append(f"<div>{' · '.join(facts)}</div>")
+
+    audio = _url(song.audio_url)
+    preview = _url(song.preview_url)
+    if audio:
+        parts.append(f'<audio controls preload="none" src="{audio}"></audio>')
+    elif preview:
+        parts.append(
+            "<div style='color:#c98a00'><b>PREVIEW</b>, not the final song: the task is still "
+            "running.</div>"
+            f'<audio controls preload="none" src="{preview}"></audio>'
+        )
+    links = [
+        f'<a href="{href}" target="_blank" rel="noopener">{label}</a>'
+        for label, href in (
+            ("audio", audio),
+            ("stems (zip)", _url(song.stems_url)),
+            ("video", _url(song.video_url)),
+        )
+        if href
+    ]
+    if links:
+        parts.append(f"<div>{' · '.join(links)}</div>")
+    if song.lyric:
+        parts.append(
+            "<details><summary>lyrics</summary>"
+            f"<pre style='white-space:pre-wrap'>{escape(song.lyric)}</pre></details>"
+        )
+    return f'<div style="{_BOX}">{"".join(parts)}</div>'
 
 
 def task_html(task: ProducerTask) -> str:
-    head = f"<div>Producer task <code>{escape(task.task_id)}</code>: <b>{task.state}</b>"
+    """A task: its id, state, progress, timings, error, then each of its songs."""
+    colour = _STATE_COLOURS.get(task.state, "#444")
+    head = [
+        f"<b>Producer task</b> <code>{escape(task.task_id)}</code>",
+        f"<span style='color:{colour};font-weight:bold'>{escape(task.state)}</span>",
+    ]
+    if task.action:
+        head.append(_fact("action", task.action))
+    if not task.is_terminal:
+        if task.progress is not None:
+            head.append(_fact("progress", f"{task.progress:.0f}%"))
+        head.append("<i>still running: any audio below is a preview, not the final song</i>")
+    if task.elapsed is not None:
+        head.append(_fact("took", f"{task.elapsed:.0f} s"))
+    html = f"<div>{' · '.join(head)}</div>"
     if task.error:
-        head += f" ({escape(task.error.code or '')} {escape(task.error.message or '')})"
-    head += "</div>"
-    return head + "".join(song_html(song) for song in task.songs)
+        code = escape(task.error.code or "error")
+        message = escape(task.error.message or "")
+        html += f"<div style='color:#c62828'><b>{code}</b> {message}</div>"
+    if task.state == "failed" and task.songs:
+        html += "<div><i>partial songs kept from the failed task:</i></div>"
+    html += "".join(song_html(song) for song in task.songs)
+    return f'<div style="font-family:sans-serif">{html}</div>'
