@@ -1,20 +1,17 @@
 """What every Producer tool shares: the client, error handling, progress events, and how results
-are shown to a model (compact JSON) and to the program (the typed artifact)."""
+are shown to a model (compact JSON) and to the program (the typed artifact).
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: LangChain resolves the type hints of ``_run`` on
+every call, and real annotations make that cheap where strings would be compiled each time.
+"""
 
-import contextlib
 import json
 from collections.abc import Callable
 from typing import Any, ClassVar, Literal
 
-from langchain_core.callbacks import (
-    AsyncCallbackManagerForToolRun,
-    CallbackManagerForToolRun,
-    adispatch_custom_event,
-    dispatch_custom_event,
-)
+from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
 from langchain_core.tools import BaseTool, ToolException
+from langchain_core.tools.base import FILTERED_ARGS
 from pydantic import ConfigDict, Field, ValidationError
 from pydantic.v1 import ValidationError as ValidationErrorV1
 
@@ -95,6 +92,11 @@ class ProducerTool(BaseTool):
             return {next(iter(fields)): args[0], **kwargs}
         return kwargs
 
+    def _filter_injected_args(self, tool_input: dict[str, Any]) -> dict[str, Any]:
+        # No Producer schema has injected arguments; LangChain's generic version re-reads the
+        # schema's annotations on every call to find some.
+        return {key: value for key, value in tool_input.items() if key not in FILTERED_ARGS}
+
     def _run(
         self,
         *args: Any,
@@ -102,7 +104,12 @@ class ProducerTool(BaseTool):
         **kwargs: Any,
     ) -> tuple[str, Any]:
         def progress(task: ProducerTask) -> None:
-            _emit_sync(self.name, task)
+            data = _event(self.name, task)
+            if run_manager is not None and run_manager.inheritable_handlers:
+                run_manager.get_child().on_custom_event(
+                    PROGRESS_EVENT, data, run_id=run_manager.run_id
+                )
+            _write_to_graph_stream(data)
 
         try:
             artifact = self.client.run(self.plan(**self._arguments(args, kwargs)), progress)
@@ -117,7 +124,12 @@ class ProducerTool(BaseTool):
         **kwargs: Any,
     ) -> tuple[str, Any]:
         async def progress(task: ProducerTask) -> None:
-            await _emit_async(self.name, task)
+            data = _event(self.name, task)
+            if run_manager is not None and run_manager.inheritable_handlers:
+                await run_manager.get_child().on_custom_event(
+                    PROGRESS_EVENT, data, run_id=run_manager.run_id
+                )
+            _write_to_graph_stream(data)
 
         try:
             artifact = await self.client.arun(self.plan(**self._arguments(args, kwargs)), progress)
@@ -134,33 +146,17 @@ def _event(tool: str, task: ProducerTask) -> dict[str, Any]:
     return {"tool": tool, "task_id": task.task_id, "state": task.state, "progress": task.progress}
 
 
-def _stream_writer() -> Any:
+def _write_to_graph_stream(data: dict[str, Any]) -> None:
+    """Hand a progress event to LangGraph's ``stream_mode="custom"``, when in a graph run."""
     try:
         from langgraph.config import get_stream_writer
-    except ImportError:
-        return None
+    except ImportError:  # LangGraph is optional
+        return
     try:
-        return get_stream_writer()
+        writer = get_stream_writer()
     except (KeyError, RuntimeError):  # not inside a graph run
-        return None
-
-
-def _emit_sync(tool: str, task: ProducerTask) -> None:
-    data = _event(tool, task)
-    with contextlib.suppress(RuntimeError):  # no parent run: called outside a runnable
-        dispatch_custom_event(PROGRESS_EVENT, data)
-    writer = _stream_writer()
-    if writer is not None:
-        writer({PROGRESS_EVENT: data})
-
-
-async def _emit_async(tool: str, task: ProducerTask) -> None:
-    data = _event(tool, task)
-    with contextlib.suppress(RuntimeError):
-        await adispatch_custom_event(PROGRESS_EVENT, data)
-    writer = _stream_writer()
-    if writer is not None:
-        writer({PROGRESS_EVENT: data})
+        return
+    writer({PROGRESS_EVENT: data})
 
 
 # --------------------------------------------------------------------------------------------
