@@ -56,6 +56,9 @@ class EmulatorServer:
 
 class _QuietServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 drops connections when many clients start at once
+    # (their SYNs are retried only after a second).
+    request_queue_size = 128
 
     def handle_error(self, request: object, client_address: object) -> None:
         """A client that hung up (a timeout, say) is no server fault: drop it silently."""
@@ -69,6 +72,9 @@ def _make_handler(server: EmulatorServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "ProducerEmulator/1.0"
+        # Headers and body leave in two writes; with Nagle's algorithm the second waits for the
+        # client's delayed ACK (~40 ms a request on loopback).
+        disable_nagle_algorithm = True
 
         def _respond(self) -> None:
             body = self._read_body()
