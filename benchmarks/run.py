@@ -17,11 +17,8 @@ Usage:
     python benchmarks/run.py --mcp-python /tmp/mcpbench/bin/python   # see setup_mcp.sh
 """
 
-from __future__ import annotations
-
 import argparse
 import asyncio
-import contextlib
 import cProfile
 import gc
 import io
@@ -34,15 +31,17 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
+from langchain_core.tools import BaseTool
+from pydantic import BaseModel
 
 from langchain_producer import Generate, ProducerClient, ProducerToolkit
-from langchain_producer.emulator import EmulatorServer, ProducerEmulator
+from langchain_producer.emulator import ProducerEmulator
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "out" / "bench.json"
@@ -52,28 +51,6 @@ TOKEN = "bench"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 TASKS_PATH = "/producer/tasks"
 SECTIONS = ("overhead", "mcp", "notice", "concurrent")
-STOCK_SERVER = False  # --stock-server: keep Nagle's algorithm on the emulator's sockets
-
-
-@contextlib.contextmanager
-def serve(emu: ProducerEmulator, *, stock: bool | None = None) -> Iterator[EmulatorServer]:
-    """``emu.serve()`` with TCP_NODELAY on its connections (unless ``stock``).
-
-    As shipped, the stdlib handler writes the headers and the body of an answer in two
-    ``send()`` calls; Nagle's algorithm holds the second until the client ACKs the first, which
-    a delayed ACK puts off ~40 ms. Every loopback request then costs ~44 ms whatever the client
-    does, hiding all client overhead. ``disable_nagle_algorithm`` is the stdlib's own switch.
-    Also, socketserver listens with a backlog of 5: a burst of new connections (50 concurrent
-    submissions) overflows it and dropped SYNs are retried after 1 s; listen again with 128.
-    """
-    with emu.serve() as server:
-        if not (STOCK_SERVER if stock is None else stock):
-            httpd = server._httpd
-            httpd.RequestHandlerClass.disable_nagle_algorithm = True  # type: ignore[attr-defined]
-            httpd.socket.listen(128)
-        yield server
-
-
 Samples = dict[str, list[int]]  # variant -> per-call durations in ns
 
 
@@ -197,9 +174,7 @@ def bench_overhead(
 ) -> dict[str, Any]:
     emu = ProducerEmulator(pending_seconds=0, processing_seconds=0)
     results: dict[str, Any] = {}
-    with serve(emu, stock=True) as server:
-        results["stock_server"] = _stock_server_probe(server.base_url, rounds=3)
-    with serve(emu) as server:
+    with emu.serve() as server:
         base_url = server.base_url
         with httpx.Client(base_url=base_url, headers=AUTH) as setup:
             task_id = finished_task(setup.post)
@@ -228,26 +203,27 @@ def bench_overhead(
     return results
 
 
-def _stock_server_probe(base_url: str, rounds: int) -> dict[str, Any]:
-    """A few calls against the emulator's server as shipped (Nagle on): see ``serve``."""
-    with httpx.Client(base_url=base_url, headers=AUTH) as setup:
-        task_id = finished_task(setup.post)
-    toolkit = ProducerToolkit(api_key=TOKEN, base_url=base_url, get_task_wait=0)
-    tool = next(t for t in toolkit.get_tools() if t.name == "producer_get_task")
-    body = {"action": "retrieve", "id": task_id}
-    with httpx.Client(headers=AUTH) as bare:
-        samples = interleave(
-            {
-                "bare httpx.Client.post": lambda: bare.post(
-                    base_url + TASKS_PATH, json=body
-                ).json(),
-                "tool.invoke(dict)": lambda: tool.invoke({"task_id": task_id}),
-            },
-            rounds,
-            3,
-        )
-    toolkit.producer_client.close()
-    return summarize(samples, "bare httpx.Client.post")
+class FloorArgs(BaseModel):
+    task_id: str
+
+
+class BareRequestTool(BaseTool):
+    """The least any LangChain tool can cost: BaseTool's own machinery around a bare request.
+
+    Measured beside our tool, it splits the overhead into LangChain's share and ours.
+    """
+
+    name: str = "bare_request"
+    description: str = "Posts the benchmark's look-up with a bare httpx client."
+    args_schema: type[BaseModel] = FloorArgs
+    sync_post: Any = None
+    async_post: Any = None
+
+    def _run(self, task_id: str) -> object:
+        return self.sync_post()
+
+    async def _arun(self, task_id: str) -> object:
+        return await self.async_post()
 
 
 def _overhead_pair(
@@ -264,6 +240,8 @@ def _overhead_pair(
     args = {"task_id": task_id}
     tool_call = {"type": "tool_call", "id": "call-1", "name": tool.name, "args": args}
     bare = httpx.Client(headers=AUTH, transport=transport)
+    abare = httpx.AsyncClient(headers=AUTH, transport=transport)
+    floor = BareRequestTool(sync_post=lambda: bare.post(url, json=body).json(), async_post=None)
     assert json.loads(tool.invoke(args))["state"] == "complete"
 
     sync = interleave(
@@ -272,18 +250,19 @@ def _overhead_pair(
             "ProducerClient.get_task": lambda: client.get_task(task_id),
             "tool.invoke(dict)": lambda: tool.invoke(args),
             "tool.invoke(ToolCall)": lambda: tool.invoke(tool_call),
+            "floor: bare request in a BaseTool": lambda: floor.invoke(args),
         },
         rounds,
         block,
     )
     bare.close()
 
+    async def bare_post() -> object:
+        return (await abare.post(url, json=body)).json()
+
+    floor.async_post = bare_post
+
     async def run_async() -> Samples:
-        abare = httpx.AsyncClient(headers=AUTH, transport=transport)
-
-        async def bare_post() -> object:
-            return (await abare.post(url, json=body)).json()
-
         try:
             return await ainterleave(
                 {
@@ -293,6 +272,7 @@ def _overhead_pair(
                         task_id, max_wait=0
                     ),
                     "tool.ainvoke(dict)": lambda: tool.ainvoke(args),
+                    "floor: bare request in a BaseTool": lambda: floor.ainvoke(args),
                 },
                 rounds,
                 block,
@@ -425,7 +405,7 @@ def bench_mcp(
 def bench_notice(processing: float, runs: int, intervals: tuple[float, ...]) -> dict[str, Any]:
     emu = ProducerEmulator(pending_seconds=0, processing_seconds=processing)
     out: dict[str, Any] = {"processing_seconds": processing, "runs": []}
-    with serve(emu) as server:
+    with emu.serve() as server:
         for poll_interval in intervals:
             toolkit = ProducerToolkit(
                 api_key=TOKEN, base_url=server.base_url, poll_interval=poll_interval
@@ -465,7 +445,7 @@ def _notice_once(emu: ProducerEmulator, tool: Any, mode: str, poll_interval: flo
 def bench_concurrent(processing: float, many: int, poll_interval: float) -> dict[str, Any]:
     emu = ProducerEmulator(pending_seconds=0, processing_seconds=processing)
     out: dict[str, Any] = {"processing_seconds": processing, "poll_interval": poll_interval}
-    with serve(emu) as server:
+    with emu.serve() as server:
         client = ProducerClient(
             api_key=TOKEN, base_url=server.base_url, poll_interval=poll_interval
         )
@@ -527,11 +507,6 @@ def report(results: dict[str, Any]) -> None:
                     overhead[where][mode],
                     "target: tool <= 1.2x bare",
                 )
-        stock = overhead["stock_server"]
-        timing_table(
-            "1. emulator server as shipped (Nagle on; not used elsewhere)",
-            stock,
-        )
         share = overhead["server_share"]
         print(
             f"\n   Loopback bare request {share['loopback_bare_us']} us, of which the socket and "
@@ -624,13 +599,8 @@ def main(argv: list[str] | None = None) -> int:
         help=f"python of the venv made by benchmarks/setup_mcp.sh (env {MCP_PYTHON_ENV})",
     )
     parser.add_argument("--no-mcp", action="store_true", help="skip the reference MCP server")
-    parser.add_argument(
-        "--stock-server", action="store_true", help="leave Nagle on in the emulator's server"
-    )
     parser.add_argument("--output", type=Path, default=OUT)
     options = parser.parse_args(argv)
-    global STOCK_SERVER
-    STOCK_SERVER = options.stock_server
     sections = set(options.only or SECTIONS)
     rounds, block = (4, 5) if options.quick else (40, 10)  # 400 calls per variant
     processing = 0.5 if options.quick else 3.0
@@ -649,7 +619,6 @@ def main(argv: list[str] | None = None) -> int:
         "python": platform.python_version(),
         "httpx": httpx.__version__,
         "quick": options.quick,
-        "tcp_nodelay": not options.stock_server,
         "rounds": rounds,
         "block": block,
         "cpus": os.cpu_count(),
