@@ -86,20 +86,34 @@ class AudioParams(BaseModel):
 
     action: ClassVar[AudioAction]
     custom: ClassVar[bool | None] = None
-    """Sent as ``custom`` when set: True means 'sing the given lyric'."""
+    """Sent as ``custom`` when set: True means 'sing the given lyric'. When unset, a request
+    that carries a lyric is sent with ``custom: true`` (as the official examples pair them)."""
 
     def wire_fields(self) -> dict[str, Any]:
         """The fields set on this request, as the service names them (unset ones left out)."""
         fields = self.model_dump(exclude_none=True)
         if self.custom is not None:
             fields["custom"] = self.custom
+        elif fields.get("lyric"):
+            fields["custom"] = True
         return fields
 
 
-class Generate(AudioParams):
-    """A new song from a description: the service writes the lyrics and the arrangement."""
+class _NewSong(AudioParams):
+    """The controls of a brand-new song (both generate tools)."""
 
     action: ClassVar[AudioAction] = "generate"
+
+    model: Model = None
+    instrumental: Instrumental = False
+    lyrics_strength: LyricsStrength = None
+    sound_strength: SoundStrength = None
+    weirdness: Weirdness = None
+    seed: Seed = None
+
+
+class Generate(_NewSong):
+    """A new song from a description: the service writes the lyrics and the arrangement."""
 
     prompt: Annotated[
         StylePrompt,
@@ -111,29 +125,16 @@ class Generate(AudioParams):
             ),
         ),
     ]
-    model: Model = None
-    instrumental: Instrumental = False
-    lyrics_strength: LyricsStrength = None
-    sound_strength: SoundStrength = None
-    weirdness: Weirdness = None
-    seed: Seed = None
 
 
-class GenerateCustom(AudioParams):
+class GenerateCustom(_NewSong):
     """A new song that sings the given lyrics, in the given style, under the given title."""
 
-    action: ClassVar[AudioAction] = "generate"
     custom: ClassVar[bool | None] = True
 
     lyric: Annotated[Lyric, Field(min_length=1)]
     title: Title
     prompt: StylePrompt = ""
-    model: Model = None
-    instrumental: Instrumental = False
-    lyrics_strength: LyricsStrength = None
-    sound_strength: SoundStrength = None
-    weirdness: Weirdness = None
-    seed: Seed = None
 
 
 class Extend(AudioParams):
@@ -154,9 +155,6 @@ class Extend(AudioParams):
     lyrics_strength: LyricsStrength = None
     sound_strength: SoundStrength = None
     weirdness: Weirdness = None
-
-    def wire_fields(self) -> dict[str, Any]:
-        return _with_custom_lyric(super().wire_fields())
 
 
 class Cover(AudioParams):
@@ -190,9 +188,6 @@ class SwapVocals(AudioParams):
     lyric: Annotated[Lyric, Field(description="Lyrics for the new vocals; empty keeps them.")] = ""
     lyrics_strength: LyricsStrength = None
     weirdness: Weirdness = None
-
-    def wire_fields(self) -> dict[str, Any]:
-        return _with_custom_lyric(super().wire_fields())
 
 
 class SwapInstrumentals(AudioParams):
@@ -233,9 +228,6 @@ class ReplaceSection(AudioParams):
             )
         return self
 
-    def wire_fields(self) -> dict[str, Any]:
-        return _with_custom_lyric(super().wire_fields())
-
 
 class Stems(AudioParams):
     """Split a song into separate tracks (vocals and instrumental), delivered as a zip."""
@@ -243,14 +235,6 @@ class Stems(AudioParams):
     action: ClassVar[AudioAction] = "stems"
 
     audio_id: AudioId
-
-
-def _with_custom_lyric(fields: dict[str, Any]) -> dict[str, Any]:
-    # The official examples pair a lyric with `custom: true`; without a lyric there is nothing
-    # custom to sing and the flag is left out.
-    if fields.get("lyric"):
-        fields["custom"] = True
-    return fields
 
 
 AUDIO_PARAMS: tuple[type[AudioParams], ...] = (
