@@ -190,8 +190,10 @@ def safe_name(text: str | None, *, fallback: str = "file", max_chars: int = MAX_
     cleaned = re.sub(r"-{2,}", "-", cleaned)
     cleaned = cleaned[:max_chars].strip(" .-_")
     cleaned = re.sub(r"(?:\s*-\s*){2,}", "-", cleaned)
-    if not cleaned or cleaned.split(".")[0].lower() in _RESERVED_NAMES:
-        return fallback if cleaned == "" else f"{fallback}-{cleaned}"
+    if not cleaned:
+        return fallback
+    if cleaned.split(".")[0].strip().lower() in _RESERVED_NAMES:  # CON, NUL... on Windows
+        return f"file-{cleaned}"
     return cleaned
 
 
