@@ -1,0 +1,126 @@
+"""The examples run as a newcomer would run them: offline, no token, in a fresh folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import wave
+import zipfile
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+SECRETS = ("ACEDATACLOUD_API_TOKEN", "OPENAI_API_KEY", "ANTHROPIC_API_KEY")
+
+
+def _offline_env() -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key not in SECRETS}
+    env.pop("ACEDATACLOUD_API_BASE_URL", None)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _run(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES / script)],
+        cwd=cwd,
+        env=_offline_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _playable(path: Path) -> float:
+    with wave.open(str(path)) as audio:
+        assert audio.getnchannels() >= 1 and audio.getsampwidth() == 2
+        return audio.getnframes() / audio.getframerate()
+
+
+def test_quickstart_runs_offline_on_the_emulator_and_leaves_playable_wavs(tmp_path: Path) -> None:
+    started = time.monotonic()
+    result = _run("quickstart.py", tmp_path)
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "Running on the EMULATOR" in out
+    assert "scripted" in out
+    for tool in (
+        "producer_generate_lyrics",
+        "producer_generate_custom_music",
+        "producer_generate_wav",
+        "producer_stems_music",
+    ):
+        assert f"-> {tool}(" in out, tool
+    assert "processing" in out and "complete 100%" in out  # visible progress
+    assert elapsed < 60
+
+    folder = tmp_path / "out"
+    wavs = sorted(folder.rglob("*.wav"))
+    names = [p.name for p in wavs]
+    assert any(name.endswith("-lossless.wav") for name in names), names
+    assert {"vocals.wav", "instrumental.wav"} <= set(names)
+    assert all(_playable(path) > 1.0 for path in wavs)
+    [stems] = folder.glob("*-stems.zip")
+    assert zipfile.ZipFile(stems).testzip() is None
+    assert not [p for p in folder.rglob(".*")], "no temporary files are left"
+    assert str(folder.resolve()) in out
+
+
+def test_the_langgraph_example_runs_offline(tmp_path: Path) -> None:
+    result = _run("langgraph_graph.py", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "EMULATOR" in result.stdout
+    for node in ("[ask_for_song]", "[tools]", "[ask_for_wav]", "[download]"):
+        assert node in result.stdout
+    wavs = sorted((tmp_path / "out" / "graph").glob("*.wav"))
+    assert len(wavs) == 2 and all(_playable(path) > 1.0 for path in wavs)
+
+
+def test_the_notebook_executes_without_errors(tmp_path: Path) -> None:
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    notebook = nbformat.read(EXAMPLES / "notebook.ipynb", as_version=4)
+    assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
+
+    # Run the kernel on this very interpreter, whatever kernels the machine has installed.
+    kernels = tmp_path / "kernels"
+    spec = kernels / "python3"
+    spec.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    kernel = {"argv": argv, "display_name": "Python 3", "language": "python"}
+    (spec / "kernel.json").write_text(json.dumps(kernel))
+    manager = KernelSpecManager(kernel_dirs=[str(kernels)])
+    client = nbclient.NotebookClient(
+        notebook,
+        timeout=120,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+        kernel_manager_class=_kernel_manager(manager),
+    )
+    client.execute()  # raises CellExecutionError on any error
+
+    outputs = [o for cell in notebook.cells for o in cell.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    html = [o["data"]["text/html"] for o in outputs if "text/html" in o.get("data", {})]
+    assert any("PREVIEW" in item for item in html)  # the running task's preview is labelled
+    assert any("<audio" in item and "/media/audio/" in item for item in html)
+    assert list((tmp_path / "out" / "notebook").glob("*.wav"))
+
+
+def _kernel_manager(specs: object) -> type:
+    from jupyter_client.manager import KernelManager
+
+    class LocalKernelManager(KernelManager):
+        def __init__(self, **kwargs: object) -> None:
+            super().__init__(**kwargs)
+            self.kernel_spec_manager = specs
+
+    return LocalKernelManager
