@@ -10,6 +10,7 @@ Examples:
 
 from langchain_producer._constants import DEFAULT_MODEL, MODELS, AudioAction, ProducerModel
 from langchain_producer.client import ProducerClient
+from langchain_producer.download import DownloadError, DownloadProgress
 from langchain_producer.errors import (
     AuthenticationError,
     InsufficientBalanceError,
@@ -55,6 +56,8 @@ __all__ = [
     "AudioParams",
     "AuthenticationError",
     "Cover",
+    "DownloadError",
+    "DownloadProgress",
     "Extend",
     "Generate",
     "GenerateCustom",

@@ -7,12 +7,14 @@ import inspect
 import os
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 from pydantic import SecretStr
 
 from langchain_producer import _api
+from langchain_producer import download as _download
 from langchain_producer._constants import (
     API_KEY_ENV,
     BASE_URL_ENV,
@@ -446,12 +448,12 @@ class ProducerClient:
 
     def download(
         self,
-        item: Any,
+        item: _download.DownloadItem,
         dest: str | os.PathLike[str],
         *,
         kinds: Sequence[str] | set[str] | frozenset[str] | None = None,
-        on_progress: Callable[[Any], Any] | None = None,
-    ) -> list[Any]:
+        on_progress: _download.OnDownloadProgress | None = None,
+    ) -> list[Path]:
         """Save the files of a finished result into the folder ``dest`` (made if missing).
 
         Streams each file, writes it atomically (a failed or cut download leaves nothing behind),
@@ -476,21 +478,17 @@ class ProducerClient:
             >>> client.download(task, "out", kinds={"audio"})  # doctest: +SKIP
             [PosixPath('/home/me/out/Lo-fi-1c4d6e1f.mp3')]
         """
-        from langchain_producer import download as _download
-
         return _download.download(self, item, dest, kinds=kinds, on_progress=on_progress)
 
     async def adownload(
         self,
-        item: Any,
+        item: _download.DownloadItem,
         dest: str | os.PathLike[str],
         *,
         kinds: Sequence[str] | set[str] | frozenset[str] | None = None,
-        on_progress: Callable[[Any], Any] | None = None,
-    ) -> list[Any]:
+        on_progress: _download.OnDownloadProgress | None = None,
+    ) -> list[Path]:
         """Async ``download``; ``on_progress`` may be a coroutine function."""
-        from langchain_producer import download as _download
-
         return await _download.adownload(self, item, dest, kinds=kinds, on_progress=on_progress)
 
 
