@@ -632,14 +632,21 @@ class PollSchedule:
         return min(wake - now, remaining)
 
 
-def wait(task_id: str, *, max_wait: float, schedule: PollSchedule) -> Plan[ProducerTask]:
+def wait(
+    task_id: str, *, max_wait: float, schedule: PollSchedule, just_submitted: bool = False
+) -> Plan[ProducerTask]:
     """Poll until the task is complete or failed, or ``max_wait`` seconds have passed.
 
     Returns the last task seen: on timeout it is still pending or processing, never lost.
+    ``just_submitted`` skips the first, immediate look: a task accepted a moment ago is pending.
     """
     start: float = yield Now()
     poll = 0
     try:
+        if just_submitted:
+            pause = schedule.pause(poll, now=start, deadline=start + max_wait)
+            yield Sleep(pause or 0.0)
+            poll += 1
         while True:
             task: ProducerTask = yield Lookup(task_id)
             yield Progress(task)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -36,6 +37,7 @@ from langchain_producer.models import (
 from langchain_producer.params import AudioParams
 
 T = TypeVar("T")
+logger = logging.getLogger("langchain_producer")
 OnProgress = Callable[[ProducerTask], Any]
 """Called with the task each time a wait looks at it; may be a coroutine function when async."""
 
@@ -286,8 +288,14 @@ class ProducerClient:
             callback_url=self.callback_url,
             policy=self.retry_policy,
         )
+        # The paid task's id, the one thing that must never be lost, is told at once to the log
+        # and to whoever follows progress, before any waiting that might be interrupted.
+        logger.info("Producer %s task %s accepted", params.action, task.task_id)
+        yield _api.Progress(task)
         if wait and not task.is_terminal:
-            task = yield from self.plan_wait(task.task_id, max_wait=max_wait)
+            task = yield from _api.wait(
+                task.task_id, max_wait=max_wait, schedule=self.poll_schedule, just_submitted=True
+            )
         return task
 
     def plan_get_task(self, task_id: str) -> _api.Plan[ProducerTask]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 
 import httpx
@@ -229,3 +230,22 @@ def test_failed_task_is_returned_with_its_error_and_partial_song() -> None:
     assert content["state"] == "failed"
     assert content["error"]["code"] == "task_failed"
     assert "should_poll" not in content
+
+
+def test_accepted_task_id_is_logged_and_reported_before_any_waiting(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    emu = ProducerEmulator(pending_seconds=0, processing_seconds=0)
+    client = ProducerClient(api_key="sk-log-secret-123", transport=emu.transport, **FAST)
+    seen: list[str] = []
+    with caplog.at_level(logging.INFO, logger="langchain_producer"):
+        task = client.submit(
+            Generate(prompt="logged"), wait=True, on_progress=lambda t: seen.append(t.state)
+        )
+    assert seen[0] == "pending"  # reported straight after acceptance, before the first look
+    assert seen[-1] == "complete"
+    assert task.task_id in caplog.text
+    assert "sk-log-secret-123" not in caplog.text
+    # A task accepted a moment ago is pending: the first look waits one interval, so a task
+    # that is done by then costs exactly one look-up.
+    assert _task_lookups(emu) == 1
