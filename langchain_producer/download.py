@@ -35,7 +35,7 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -441,6 +441,23 @@ def _failure(error: httpx.HTTPError, planned: _Planned, saved: list[Path]) -> Do
 # Drivers.
 
 
+@contextlib.contextmanager
+def _cleaning_up(sink: _Sink, file: _Planned, saved: list[Path]) -> Iterator[None]:
+    """Whatever stops a file midway, its partial bytes go; the caller learns what was saved."""
+    try:
+        yield
+    except httpx.HTTPError as error:
+        sink.abort()
+        raise _failure(error, file, saved) from error
+    except DownloadError as error:
+        sink.abort()
+        error.saved = list(saved)
+        raise
+    except BaseException:
+        sink.abort()
+        raise
+
+
 def download(
     client: ProducerClient,
     item: DownloadItem,
@@ -456,7 +473,7 @@ def download(
     taken: set[str] = set()
     for index, file in enumerate(planned):
         sink = _Sink(root, file, index, len(planned))
-        try:
+        with _cleaning_up(sink, file, saved):
             request = _request(client.http, file.url)
             response = client.http.send(request, stream=True, follow_redirects=True)
             try:
@@ -470,16 +487,6 @@ def download(
                 saved.append(sink.finish(response, taken))
             finally:
                 response.close()
-        except httpx.HTTPError as error:
-            sink.abort()
-            raise _failure(error, file, saved) from error
-        except DownloadError as error:
-            sink.abort()
-            error.saved = list(saved)
-            raise
-        except BaseException:
-            sink.abort()
-            raise
     return saved
 
 
@@ -506,7 +513,7 @@ async def adownload(
     http = client.http_async
     for index, file in enumerate(planned):
         sink = _Sink(root, file, index, len(planned))
-        try:
+        with _cleaning_up(sink, file, saved):
             request = _request(http, file.url)
             response = await http.send(request, stream=True, follow_redirects=True)
             try:
@@ -518,16 +525,6 @@ async def adownload(
                 saved.append(sink.finish(response, taken))
             finally:
                 await response.aclose()
-        except httpx.HTTPError as error:
-            sink.abort()
-            raise _failure(error, file, saved) from error
-        except DownloadError as error:
-            sink.abort()
-            error.saved = list(saved)
-            raise
-        except BaseException:
-            sink.abort()
-            raise
     return saved
 
 
