@@ -69,7 +69,8 @@ class ProducerClient:
     Examples:
         >>> from langchain_producer import ProducerClient, Generate
         >>> from langchain_producer.emulator import ProducerEmulator
-        >>> client = ProducerClient(api_key="demo", transport=ProducerEmulator().transport)
+        >>> emulator = ProducerEmulator(pending_seconds=0.1, processing_seconds=0.3)
+        >>> client = ProducerClient(api_key="demo", transport=emulator.transport, poll_interval=0.1)
         >>> task = client.submit(Generate(prompt="lo-fi beat for studying"), wait=True)
         >>> task.state
         'complete'
