@@ -166,6 +166,11 @@ class Cover(AudioParams):
     prompt: Annotated[
         StylePrompt, Field(description="The style of the cover (e.g. 'acoustic unplugged').")
     ] = ""
+    lyric: Annotated[Lyric, Field(description="New lyrics for the cover; empty keeps them.")] = ""
+    title: Title | None = None
+    instrumental: Annotated[bool | None, Field(description="True for a cover without vocals.")] = (
+        None
+    )
     model: Model = None
 
 
@@ -176,6 +181,10 @@ class Variation(AudioParams):
 
     audio_id: AudioId
     prompt: Annotated[StylePrompt, Field(description="What to vary; empty to let it choose.")] = ""
+    lyric: Annotated[Lyric, Field(description="Lyrics for the variation; empty keeps them.")] = ""
+    instrumental: Annotated[
+        bool | None, Field(description="True for a variation without vocals.")
+    ] = None
     model: Model = None
 
 

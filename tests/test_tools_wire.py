@@ -340,6 +340,43 @@ CASES: list[Case] = [
         running=True,
     ),
     Case(
+        "cover-with-lyrics",
+        "producer_cover_music",
+        {
+            "audio_id": "song-1",
+            "lyric": "[Verse]\nnew words",
+            "title": "Cover",
+            "instrumental": False,
+            "model": "FUZZ-2.0 Pro",
+        },
+        "/producer/audios",
+        _audio(
+            "cover",
+            model="FUZZ-2.0 Pro",
+            lyric="[Verse]\nnew words",
+            prompt="",
+            audio_id="song-1",
+            title="Cover",
+            instrumental=False,
+            custom=True,
+        ),
+        SUBMITTED,
+        ProducerTask,
+        running=True,
+    ),
+    Case(
+        "variation-instrumental",
+        "producer_variation_music",
+        {"audio_id": "song-1", "instrumental": True},
+        "/producer/audios",
+        _audio(
+            "variation", model="FUZZ-2.0", lyric="", prompt="", audio_id="song-1", instrumental=True
+        ),
+        SUBMITTED,
+        ProducerTask,
+        running=True,
+    ),
+    Case(
         "variation",
         "producer_variation_music",
         {"audio_id": "song-1"},
