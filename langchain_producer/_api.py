@@ -608,6 +608,8 @@ class PollSchedule:
     """How often to look at a running task: soon at first, then less and less often.
 
     A quick task is noticed within ``first`` seconds of finishing; a slow one costs few calls.
+    When the service reports rising progress, the next look is brought forward to the moment
+    the task should end (never sooner than ``first``), so a long task is noticed soon too.
     """
 
     first: float = 2.0
@@ -617,9 +619,12 @@ class PollSchedule:
     def interval(self, poll: int) -> float:
         return min(self.cap, self.first * self.factor**poll)
 
-    def pause(self, poll: int, *, now: float, deadline: float) -> float | None:
+    def pause(
+        self, poll: int, *, now: float, deadline: float, eta: float | None = None
+    ) -> float | None:
         """Seconds to sleep before look-up number ``poll + 1``; None once the deadline passed.
 
+        ``eta`` (seconds until the task should end, if known) can only shorten the pause.
         Wake-ups are rounded up to a shared grid (a quarter of ``first``) on the monotonic
         clock, so waits running side by side wake together and their look-ups can share one
         batch request.
@@ -627,9 +632,31 @@ class PollSchedule:
         remaining = deadline - now
         if remaining <= 0:
             return None
+        step = self.interval(poll)
+        if eta is not None:
+            step = min(step, max(self.first, eta))
         grid = self.first / 4
-        wake = math.ceil((now + min(self.interval(poll), remaining)) / grid) * grid
+        wake = math.ceil((now + min(step, remaining)) / grid) * grid
         return min(wake - now, remaining)
+
+
+class _Eta:
+    """When a running task should end, from the progress the service reports over time."""
+
+    def __init__(self) -> None:
+        self._first: tuple[float, float] | None = None
+
+    def update(self, now: float, progress: float | None) -> float | None:
+        if progress is None or not 0 < progress < 100:
+            return None
+        if self._first is None:
+            self._first = (now, progress)
+            return None
+        since, start = self._first
+        if progress <= start or now <= since:
+            return None  # no progress seen since: no basis for a guess
+        rate = (progress - start) / (now - since)
+        return (100 - progress) / rate
 
 
 def wait(
@@ -642,6 +669,7 @@ def wait(
     """
     start: float = yield Now()
     poll = 0
+    eta = _Eta()
     try:
         if just_submitted:
             pause = schedule.pause(poll, now=start, deadline=start + max_wait)
@@ -652,7 +680,10 @@ def wait(
             yield Progress(task)
             if task.is_terminal:
                 return task
-            pause = schedule.pause(poll, now=(yield Now()), deadline=start + max_wait)
+            now: float = yield Now()
+            pause = schedule.pause(
+                poll, now=now, deadline=start + max_wait, eta=eta.update(now, task.progress)
+            )
             if pause is None:
                 return task
             yield Sleep(pause)

@@ -1,0 +1,85 @@
+"""The wait plan driven by hand: which look-ups happen when, with no clock and no network."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from langchain_producer import _api
+from langchain_producer.models import ProducerTask
+
+SCHEDULE = _api.PollSchedule(first=2.0, factor=1.5, cap=15.0)
+
+
+def _task(state: str, progress: float | None = None) -> ProducerTask:
+    return ProducerTask(task_id="t-1", state=state, progress=progress)  # type: ignore[arg-type]
+
+
+def run_wait(
+    answers: list[ProducerTask], *, max_wait: float = 600.0, just_submitted: bool = False
+) -> tuple[ProducerTask, list[float], list[float]]:
+    """Drive ``_api.wait``: each Lookup gets the next answer; returns the result, the times of
+    the look-ups and the pauses asked for."""
+    plan = _api.wait("t-1", max_wait=max_wait, schedule=SCHEDULE, just_submitted=just_submitted)
+    now = 1000.0
+    looks: list[float] = []
+    pauses: list[float] = []
+    outcome: Any = None
+    pending = list(answers)
+    try:
+        while True:
+            step = plan.send(outcome)
+            outcome = None
+            if isinstance(step, _api.Now):
+                outcome = now
+            elif isinstance(step, _api.Sleep):
+                pauses.append(step.seconds)
+                now += step.seconds
+            elif isinstance(step, _api.Lookup):
+                looks.append(now - 1000.0)
+                outcome = pending.pop(0) if len(pending) > 1 else pending[0]
+    except StopIteration as done:
+        return done.value, looks, pauses
+
+
+def test_pauses_grow_from_the_first_interval_to_the_cap() -> None:
+    result, looks, pauses = run_wait([_task("processing")] * 12 + [_task("complete")])
+    assert result.is_complete
+    assert pauses[:5] == pytest.approx([2.0, 3.0, 4.5, 7.0, 10.5], abs=0.5)
+    assert max(pauses) <= 15.0 + 0.5
+    assert looks[0] == 0.0  # an existing task is looked at at once
+
+
+def test_a_just_submitted_task_is_first_looked_at_after_one_interval() -> None:
+    _, looks, _ = run_wait([_task("complete")], just_submitted=True)
+    assert looks == [pytest.approx(2.0)]
+
+
+def test_rising_progress_brings_the_next_look_forward_to_the_expected_end() -> None:
+    # 20% at the first look, 80% three seconds later: 20%/s, so done in about a second. The
+    # schedule alone would wait 4.5 s; the estimate brings it to the 2 s floor.
+    answers = [_task("processing", 20), _task("processing", 80), _task("complete", 100)]
+    result, looks, pauses = run_wait(answers, just_submitted=True)
+    assert result.is_complete
+    assert pauses[2] == pytest.approx(2.0)
+    assert len(looks) == 3
+
+
+def test_stalled_or_missing_progress_keeps_the_plain_schedule() -> None:
+    stalled = [_task("processing", 40)] * 4 + [_task("complete", 100)]
+    _, _, with_stall = run_wait(stalled)
+    _, _, without = run_wait([_task("processing")] * 4 + [_task("complete")])
+    assert with_stall == without
+
+
+def test_the_estimate_never_polls_faster_than_the_first_interval() -> None:
+    answers = [_task("processing", p) for p in (1, 50, 99, 99.5, 99.9)] + [_task("complete")]
+    _, _, pauses = run_wait(answers)
+    assert min(pauses) >= 2.0
+
+
+def test_timeout_returns_the_running_task_after_a_last_look_at_the_deadline() -> None:
+    result, looks, _ = run_wait([_task("processing", 10)], max_wait=10.0)
+    assert result.state == "processing" and result.task_id == "t-1"
+    assert looks[-1] == pytest.approx(10.0)
