@@ -249,3 +249,15 @@ def test_accepted_task_id_is_logged_and_reported_before_any_waiting(
     # A task accepted a moment ago is pending: the first look waits one interval, so a task
     # that is done by then costs exactly one look-up.
     assert _task_lookups(emu) == 1
+
+
+@pytest.mark.parametrize(("get_task_wait", "pacing"), [(30, "right away"), (0, "15 seconds")])
+def test_task_tool_descriptions_say_how_soon_to_poll_again(
+    get_task_wait: float, pacing: str
+) -> None:
+    toolkit = ProducerToolkit(
+        api_key="k", transport=ProducerEmulator().transport, get_task_wait=get_task_wait
+    )
+    for tool in toolkit.get_tools(["producer_get_task", "producer_get_tasks_batch"]):
+        assert pacing in tool.description
+        assert POLLING_GUIDE in tool.description

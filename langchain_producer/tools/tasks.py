@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -41,8 +41,30 @@ class TaskBatchArgs(BaseModel):
 
 
 class TaskLookupTool(ProducerTool):
+    """A free look-up tool that may wait a bounded time for running tasks to end."""
+
+    purpose: ClassVar[str]
+    """What the tool does and when to use it; the description adds the polling guidance."""
+
+    description: str = ""
     max_wait: float = 30.0
     """Seconds the tool itself waits for unfinished tasks before answering (0: look once)."""
+
+    def model_post_init(self, context: Any) -> None:
+        super().model_post_init(context)
+        if not self.description:
+            if self.max_wait > 0:
+                pacing = (
+                    f"It waits up to {self.max_wait:g} s for a running task to finish before "
+                    "answering, so while the state is 'pending' or 'processing' call it again "
+                    "right away."
+                )
+            else:
+                pacing = (
+                    "It answers at once; while the state is 'pending' or 'processing', wait "
+                    "about 15 seconds before calling it again."
+                )
+            self.description = f"{self.purpose} {pacing} Free. {POLLING_GUIDE}"
 
     def _poll_hint(self) -> str:
         if self.max_wait > 0:
@@ -57,11 +79,10 @@ class GetTaskTool(TaskLookupTool):
     """``producer_get_task``: where a task stands, waiting briefly for it to finish."""
 
     name: str = "producer_get_task"
-    description: str = (
-        "Check a music task by its task_id and get its songs once finished. The tool waits a "
-        "short while for the task to finish before answering, so poll it back to back. "
-        "Use it after any Producer tool answered with a running task (state 'pending' or "
-        "'processing'), or to fetch the songs of an earlier task. Free. " + POLLING_GUIDE
+    purpose: ClassVar[str] = (
+        "Check a music task by its task_id and get its songs once finished. Use it after any "
+        "Producer tool answered with a running task (state 'pending' or 'processing'), or to "
+        "fetch the songs of an earlier task."
     )
     args_schema: type[BaseModel] = TaskArgs
 
@@ -76,10 +97,9 @@ class GetTasksBatchTool(TaskLookupTool):
     """``producer_get_tasks_batch``: several tasks in one look-up."""
 
     name: str = "producer_get_tasks_batch"
-    description: str = (
-        f"Check up to {BATCH_MAX_IDS} music tasks at once by their task_ids; like "
-        "producer_get_task, it waits a short while for unfinished ones. Use it when several "
-        "songs are being made. Free. " + POLLING_GUIDE
+    purpose: ClassVar[str] = (
+        f"Check up to {BATCH_MAX_IDS} music tasks at once by their task_ids and get their songs "
+        "once finished. Use it when several songs are being made."
     )
     args_schema: type[BaseModel] = TaskBatchArgs
 
