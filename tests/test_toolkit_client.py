@@ -261,3 +261,25 @@ def test_task_tool_descriptions_say_how_soon_to_poll_again(
     for tool in toolkit.get_tools(["producer_get_task", "producer_get_tasks_batch"]):
         assert pacing in tool.description
         assert POLLING_GUIDE in tool.description
+
+
+def test_a_song_tool_whose_wait_breaks_still_hands_back_the_paid_task_id() -> None:
+    emu = ProducerEmulator(pending_seconds=5, processing_seconds=5)
+    toolkit = ProducerToolkit(api_key="k", transport=emu.transport, max_retries=1, **FAST)
+    tool = toolkit.get_tools(["producer_generate_music"])[0]
+    original = emu.handle
+
+    def look_ups_fail(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/producer/tasks":
+            return httpx.Response(500, json={"error": {"code": "api_error", "message": "down"}})
+        return original(request)
+
+    emu.handle = look_ups_fail  # type: ignore[method-assign]
+    message = tool.invoke(
+        {"type": "tool_call", "id": "c1", "name": tool.name, "args": {"prompt": "x"}}
+    )
+    assert message.status == "error"
+    content = json.loads(message.content)
+    (paid,) = emu.tasks  # exactly one submission, never repeated
+    assert content["task_id"] == paid
+    assert content["code"] == "api_error"
