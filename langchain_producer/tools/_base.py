@@ -69,11 +69,21 @@ class ProducerTool(BaseTool):
 
     billable: ClassVar[bool] = False
     """True for tools whose call the service bills."""
+    purpose: ClassVar[str] = ""
+    """What the tool does and when to use it. A tool that sets it gets its description made
+    from it and ``guidance()``, which may depend on the tool's settings (e.g. its wait mode)."""
+    description: str = ""
 
     def model_post_init(self, context: Any) -> None:
         super().model_post_init(context)
         if self.metadata is None:
             self.metadata = {"billable": self.billable}
+        if not self.description:
+            self.description = f"{self.purpose} {self.guidance()}".strip()
+
+    def guidance(self) -> str:
+        """What the description adds to ``purpose``: billing, polling, pacing."""
+        return ""
 
     # What a subclass writes.
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import BaseModel
-
 from langchain_producer._api import Plan
 from langchain_producer.models import ProducerTask
 from langchain_producer.params import (
@@ -44,25 +42,20 @@ class AudioTool(ProducerTool):
         max_wait: With ``wait``, the most seconds to wait before handing back the running task.
     """
 
-    params_type: ClassVar[type[AudioParams]]
+    args_schema: type[AudioParams]
+    """The action's request class: the model's arguments and the request in one."""
     billable: ClassVar[bool] = True
 
-    purpose: ClassVar[str]
-    """What the tool does and when to use it; the description adds billing and polling."""
-
-    description: str = ""
     wait: bool = True
     max_wait: float = 600.0
 
-    def model_post_init(self, context: Any) -> None:
-        super().model_post_init(context)
-        if not self.description:
-            mode = _WAITS if self.wait else _RETURNS_AT_ONCE
-            self.description = f"{self.purpose} {_BILLING} {mode} {POLLING_GUIDE}"
+    def guidance(self) -> str:
+        mode = _WAITS if self.wait else _RETURNS_AT_ONCE
+        return f"{_BILLING} {mode} {POLLING_GUIDE}"
 
     def plan(self, **kwargs: Any) -> Plan[ProducerTask]:
         return self.client.plan_submit(
-            self.params_type(**kwargs), wait=self.wait, max_wait=self.max_wait
+            self.args_schema(**kwargs), wait=self.wait, max_wait=self.max_wait
         )
 
     def content(self, artifact: ProducerTask) -> dict[str, Any]:
@@ -83,8 +76,7 @@ class GenerateMusicTool(AudioTool):
         "and arrangement. Use it when the user wants music and gives no lyrics of their "
         "own; to sing given lyrics use producer_generate_custom_music."
     )
-    args_schema: type[BaseModel] = Generate
-    params_type: ClassVar[type[AudioParams]] = Generate
+    args_schema: type[AudioParams] = Generate
 
 
 class GenerateCustomMusicTool(AudioTool):
@@ -96,8 +88,7 @@ class GenerateCustomMusicTool(AudioTool):
         "when the lyrics are known (the user's, or from producer_generate_lyrics). See "
         "producer_get_lyric_format_guide for section markers."
     )
-    args_schema: type[BaseModel] = GenerateCustom
-    params_type: ClassVar[type[AudioParams]] = GenerateCustom
+    args_schema: type[AudioParams] = GenerateCustom
 
 
 class ExtendMusicTool(AudioTool):
@@ -109,8 +100,7 @@ class ExtendMusicTool(AudioTool):
         "style. Use it to make a song longer or add a bridge or outro; audio_id is a "
         "finished song's id or an uploaded audio_id."
     )
-    args_schema: type[BaseModel] = Extend
-    params_type: ClassVar[type[AudioParams]] = Extend
+    args_schema: type[AudioParams] = Extend
 
 
 class CoverMusicTool(AudioTool):
@@ -121,8 +111,7 @@ class CoverMusicTool(AudioTool):
         "Make a cover of an existing song: same melody and words, new genre or "
         "arrangement. Use it for 'the same song, but acoustic / as jazz / as metal'."
     )
-    args_schema: type[BaseModel] = Cover
-    params_type: ClassVar[type[AudioParams]] = Cover
+    args_schema: type[AudioParams] = Cover
 
 
 class VariationMusicTool(AudioTool):
@@ -133,8 +122,7 @@ class VariationMusicTool(AudioTool):
         "Make a variation of an existing song: the same idea with small changes. Use it "
         "when the user likes a song but wants another take of it."
     )
-    args_schema: type[BaseModel] = Variation
-    params_type: ClassVar[type[AudioParams]] = Variation
+    args_schema: type[AudioParams] = Variation
 
 
 class SwapVocalsTool(AudioTool):
@@ -145,8 +133,7 @@ class SwapVocalsTool(AudioTool):
         "Replace the vocals of an existing song, keeping its instrumental. Use it to hear "
         "the same backing with a new vocal take or new lyrics."
     )
-    args_schema: type[BaseModel] = SwapVocals
-    params_type: ClassVar[type[AudioParams]] = SwapVocals
+    args_schema: type[AudioParams] = SwapVocals
 
 
 class SwapInstrumentalsTool(AudioTool):
@@ -157,8 +144,7 @@ class SwapInstrumentalsTool(AudioTool):
         "Replace the instrumental of an existing song, keeping its vocals. Use it to put "
         "the same singing over different music (describe it in prompt)."
     )
-    args_schema: type[BaseModel] = SwapInstrumentals
-    params_type: ClassVar[type[AudioParams]] = SwapInstrumentals
+    args_schema: type[AudioParams] = SwapInstrumentals
 
 
 class ReplaceSectionTool(AudioTool):
@@ -169,8 +155,7 @@ class ReplaceSectionTool(AudioTool):
         "Regenerate the part of an existing song between two times (in seconds), keeping "
         "the rest. Use it to fix or rewrite one verse or chorus."
     )
-    args_schema: type[BaseModel] = ReplaceSection
-    params_type: ClassVar[type[AudioParams]] = ReplaceSection
+    args_schema: type[AudioParams] = ReplaceSection
 
 
 class StemsMusicTool(AudioTool):
@@ -181,8 +166,7 @@ class StemsMusicTool(AudioTool):
         "Split an existing song into separate vocal and instrumental tracks, delivered as "
         "a zip (stems_url). Use it for karaoke versions, remixing or isolating the voice."
     )
-    args_schema: type[BaseModel] = Stems
-    params_type: ClassVar[type[AudioParams]] = Stems
+    args_schema: type[AudioParams] = Stems
 
 
 AUDIO_TOOLS: tuple[type[AudioTool], ...] = (

@@ -43,28 +43,22 @@ class TaskBatchArgs(BaseModel):
 class TaskLookupTool(ProducerTool):
     """A free look-up tool that may wait a bounded time for running tasks to end."""
 
-    purpose: ClassVar[str]
-    """What the tool does and when to use it; the description adds the polling guidance."""
-
-    description: str = ""
     max_wait: float = 30.0
     """Seconds the tool itself waits for unfinished tasks before answering (0: look once)."""
 
-    def model_post_init(self, context: Any) -> None:
-        super().model_post_init(context)
-        if not self.description:
-            if self.max_wait > 0:
-                pacing = (
-                    f"It waits up to {self.max_wait:g} s for a running task to finish before "
-                    "answering, so while the state is 'pending' or 'processing' call it again "
-                    "right away."
-                )
-            else:
-                pacing = (
-                    "It answers at once; while the state is 'pending' or 'processing', wait "
-                    "about 15 seconds before calling it again."
-                )
-            self.description = f"{self.purpose} {pacing} Free. {POLLING_GUIDE}"
+    def guidance(self) -> str:
+        if self.max_wait > 0:
+            pacing = (
+                f"It waits up to {self.max_wait:g} s for a running task to finish before "
+                "answering, so while the state is 'pending' or 'processing' call it again "
+                "right away."
+            )
+        else:
+            pacing = (
+                "It answers at once; while the state is 'pending' or 'processing', wait "
+                "about 15 seconds before calling it again."
+            )
+        return f"{pacing} Free. {POLLING_GUIDE}"
 
     def _poll_hint(self) -> str:
         if self.max_wait > 0:
