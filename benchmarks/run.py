@@ -31,7 +31,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,15 @@ Samples = dict[str, list[int]]  # variant -> per-call durations in ns
 # Measuring.
 
 
+def _rotation(names: list[str], rounds: int, block: int) -> Iterator[str]:
+    """The order of calls: each variant in blocks of ``block``, the block order rotating every
+    round, so drifts of the machine hit every variant alike."""
+    for r in range(rounds):
+        shift = r % len(names)
+        for name in names[shift:] + names[:shift]:
+            yield from [name] * block
+
+
 def interleave(variants: dict[str, Callable[[], object]], rounds: int, block: int) -> Samples:
     """Time each variant in blocks of ``block`` calls, rotating the order every round."""
     names = list(variants)
@@ -66,14 +75,10 @@ def interleave(variants: dict[str, Callable[[], object]], rounds: int, block: in
             variants[name]()
     samples: Samples = {name: [] for name in names}
     gc.collect()
-    for r in range(rounds):
-        shift = r % len(names)
-        for name in names[shift:] + names[:shift]:
-            call = variants[name]
-            for _ in range(block):
-                start = time.perf_counter_ns()
-                call()
-                samples[name].append(time.perf_counter_ns() - start)
+    for name in _rotation(names, rounds, block):
+        start = time.perf_counter_ns()
+        variants[name]()
+        samples[name].append(time.perf_counter_ns() - start)
     return samples
 
 
@@ -87,14 +92,10 @@ async def ainterleave(
             await variants[name]()
     samples: Samples = {name: [] for name in names}
     gc.collect()
-    for r in range(rounds):
-        shift = r % len(names)
-        for name in names[shift:] + names[:shift]:
-            call = variants[name]
-            for _ in range(block):
-                start = time.perf_counter_ns()
-                await call()
-                samples[name].append(time.perf_counter_ns() - start)
+    for name in _rotation(names, rounds, block):
+        start = time.perf_counter_ns()
+        await variants[name]()
+        samples[name].append(time.perf_counter_ns() - start)
     return samples
 
 
