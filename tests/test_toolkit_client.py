@@ -9,6 +9,8 @@ import threading
 
 import httpx
 import pytest
+from tool_names import FREE_NAMES as FREE
+from tool_names import REFERENCE_NAMES
 
 from langchain_producer import (
     Generate,
@@ -20,33 +22,6 @@ from langchain_producer import (
 from langchain_producer.emulator import ProducerEmulator
 from langchain_producer.tools import ALL_TOOLS, POLLING_GUIDE
 
-REFERENCE_NAMES = {
-    "producer_generate_music",
-    "producer_generate_custom_music",
-    "producer_extend_music",
-    "producer_cover_music",
-    "producer_variation_music",
-    "producer_swap_vocals",
-    "producer_swap_instrumentals",
-    "producer_replace_section",
-    "producer_stems_music",
-    "producer_generate_lyrics",
-    "producer_upload_audio",
-    "producer_generate_video",
-    "producer_generate_wav",
-    "producer_get_task",
-    "producer_get_tasks_batch",
-    "producer_list_models",
-    "producer_list_actions",
-    "producer_get_lyric_format_guide",
-}
-FREE = {
-    "producer_get_task",
-    "producer_get_tasks_batch",
-    "producer_list_models",
-    "producer_list_actions",
-    "producer_get_lyric_format_guide",
-}
 FAST = {"poll_interval": 0.02, "max_poll_interval": 0.05}
 
 

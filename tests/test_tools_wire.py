@@ -24,6 +24,7 @@ import pytest
 import respx
 from langchain_core.messages import ToolCall, ToolMessage
 from langchain_core.tools import BaseTool
+from tool_names import AUDIO_TOOL_NAMES, INFO_TOOL_NAMES
 
 from langchain_producer import ProducerToolkit
 from langchain_producer._constants import DEFAULT_MODEL_ENV
@@ -41,22 +42,6 @@ API_KEY = "sk-test"
 SPEC_PATH = Path(__file__).parents[1].parent / "shared/reference/producer-openapi.json"
 HOOK = "https://hooks.example.com/producer"
 
-AUDIO_TOOL_NAMES = (
-    "producer_generate_music",
-    "producer_generate_custom_music",
-    "producer_extend_music",
-    "producer_cover_music",
-    "producer_variation_music",
-    "producer_swap_vocals",
-    "producer_swap_instrumentals",
-    "producer_replace_section",
-    "producer_stems_music",
-)
-INFO_TOOL_NAMES = (
-    "producer_list_models",
-    "producer_list_actions",
-    "producer_get_lyric_format_guide",
-)
 NUMERIC_FIELDS = (
     "continue_at",
     "replace_section_start",
