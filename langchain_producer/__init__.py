@@ -8,6 +8,8 @@ Examples:
     18
 """
 
+from importlib import metadata as _metadata
+
 from langchain_producer._constants import DEFAULT_MODEL, MODELS, AudioAction, ProducerModel
 from langchain_producer.client import ProducerClient
 from langchain_producer.download import DownloadError, DownloadProgress
@@ -47,7 +49,13 @@ from langchain_producer.params import (
     SwapVocals,
     Variation,
 )
+from langchain_producer.settings import ProducerSettings
 from langchain_producer.toolkit import ProducerToolkit
+
+try:
+    __version__ = _metadata.version("langchain-producer")
+except _metadata.PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -68,6 +76,7 @@ __all__ = [
     "ProducerConnectionError",
     "ProducerError",
     "ProducerModel",
+    "ProducerSettings",
     "ProducerTask",
     "ProducerToolkit",
     "ProducerValidationError",
@@ -88,4 +97,5 @@ __all__ = [
     "Video",
     "WavFile",
     "WavResult",
+    "__version__",
 ]

@@ -16,15 +16,7 @@ from pydantic import SecretStr
 
 from langchain_producer import _api
 from langchain_producer import download as _download
-from langchain_producer._constants import (
-    API_KEY_ENV,
-    BASE_URL_ENV,
-    BATCH_MAX_IDS,
-    DEFAULT_BASE_URL,
-    DEFAULT_MODEL,
-    DEFAULT_MODEL_ENV,
-    MODELS,
-)
+from langchain_producer._constants import BATCH_MAX_IDS
 from langchain_producer.errors import ProducerError, ProducerValidationError, TaskNotFoundError
 from langchain_producer.models import (
     Lyrics,
@@ -35,13 +27,13 @@ from langchain_producer.models import (
     WavResult,
 )
 from langchain_producer.params import AudioParams
+from langchain_producer.settings import ProducerSettings
+from langchain_producer.settings import check_http_url as _check_http_url
 
 T = TypeVar("T")
 logger = logging.getLogger("langchain_producer")
 OnProgress = Callable[[ProducerTask], Any]
 """Called with the task each time a wait looks at it; may be a coroutine function when async."""
-
-DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 
 class ProducerClient:
@@ -52,19 +44,21 @@ class ProducerClient:
     holds a connection open for the minutes a song takes.
 
     Args:
-        api_key: The AceDataCloud token. Defaults to the ``ACEDATACLOUD_API_TOKEN`` variable.
-        base_url: Defaults to ``ACEDATACLOUD_API_BASE_URL``, else ``https://api.acedata.cloud``.
-        timeout: Per-request timeout in seconds, or an ``httpx.Timeout``.
-        max_retries: Retries of a call that failed in a way that is safe to retry.
-        default_model: Model used when a request sets none. Defaults to
-            ``PRODUCER_DEFAULT_MODEL``, else ``FUZZ-2.0``.
-        callback_url: A webhook the service calls when an audio task ends. A deployment
-            setting: no model-facing tool can change it.
-        poll_interval: Seconds before the first re-check of a running task.
-        max_poll_interval: The longest pause between two checks of one task.
-        transport: An httpx transport for both clients, e.g. the emulator's.
-        http_client: A ready ``httpx.Client`` to use instead of making one.
-        http_async_client: A ready ``httpx.AsyncClient`` to use instead of making one.
+        settings: A ``ProducerSettings``; or, as before, the API key. Leave it out to give the
+            settings as keywords.
+        **overrides: Any field of ``ProducerSettings`` (``api_key``, ``base_url``, ``timeout``,
+            ``max_retries``, ``default_model``, ``callback_url``, ``poll_interval``,
+            ``max_poll_interval``, ``transport``, ``http_client``, ``http_async_client``);
+            with ``settings``, they replace its values.
+
+    Attributes:
+        settings: Everything this client was configured with (validated, read-only).
+
+    Raises:
+        ProducerValidationError: A setting is unknown or invalid, or no API key is found.
+
+    Injected ``http_client`` / ``http_async_client`` belong to the caller: ``close()`` and
+    ``aclose()`` close only the clients this object made.
 
     Examples:
         >>> from langchain_producer import ProducerClient, Generate
@@ -77,59 +71,51 @@ class ProducerClient:
     """
 
     def __init__(
-        self,
-        api_key: str | SecretStr | None = None,
-        *,
-        base_url: str | None = None,
-        timeout: float | httpx.Timeout | None = None,
-        max_retries: int = 3,
-        default_model: str | None = None,
-        callback_url: str | None = None,
-        poll_interval: float = 2.0,
-        max_poll_interval: float = 15.0,
-        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
-        http_client: httpx.Client | None = None,
-        http_async_client: httpx.AsyncClient | None = None,
+        self, settings: ProducerSettings | str | SecretStr | None = None, **overrides: Any
     ) -> None:
-        key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
-        key_text = key.get_secret_value() if isinstance(key, SecretStr) else key
-        if not key_text:
-            raise ProducerValidationError(
-                "No API key for the Producer API.",
-                hint=(
-                    f"Set {API_KEY_ENV} or pass api_key=...; to try everything offline, pass "
-                    "transport=ProducerEmulator().transport with any key."
-                ),
-            )
-        model = default_model or os.environ.get(DEFAULT_MODEL_ENV) or DEFAULT_MODEL
-        if model not in MODELS:
-            raise ProducerValidationError(
-                f"Unknown default model {model!r}.", hint=f"Use one of: {', '.join(MODELS)}."
-            )
-        if max_retries < 0 or poll_interval <= 0 or max_poll_interval < poll_interval:
-            raise ProducerValidationError(
-                "max_retries must be >= 0 and 0 < poll_interval <= max_poll_interval."
-            )
-        if callback_url is not None:
-            _check_http_url(callback_url, "callback_url")
-        self.api_key = SecretStr(key_text)
-        self.base_url = (base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
-        self.timeout = timeout if timeout is not None else DEFAULT_TIMEOUT
-        self.default_model = model
-        self.callback_url = callback_url
-        self.retry_policy = _api.RetryPolicy(max_retries=max_retries)
-        self.poll_schedule = _api.PollSchedule(first=poll_interval, cap=max_poll_interval)
-        self._transport = transport
-        self._http = http_client
-        self._http_async = http_async_client
+        if isinstance(settings, ProducerSettings):
+            if overrides:
+                settings = ProducerSettings(**{**dict(settings), **overrides})
+        else:
+            if settings is not None:  # the API key, the first positional argument of old
+                overrides = {"api_key": settings, **overrides}
+            settings = ProducerSettings(**overrides)
+        self.settings: ProducerSettings = settings
+        self.retry_policy = _api.RetryPolicy(max_retries=settings.max_retries)
+        self.poll_schedule = _api.PollSchedule(
+            first=settings.poll_interval, cap=settings.max_poll_interval
+        )
+        self._own_http: httpx.Client | None = None
         self._async_by_loop: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
         self._lookups_by_loop: dict[asyncio.AbstractEventLoop, _SharedLookups] = {}
 
     def __repr__(self) -> str:
         return f"ProducerClient(base_url={self.base_url!r}, default_model={self.default_model!r})"
 
+    # The settings the rest of the package reads, by their old names.
+
+    @property
+    def api_key(self) -> SecretStr:
+        return self.settings.api_key
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.base_url
+
+    @property
+    def timeout(self) -> float | httpx.Timeout:
+        return self.settings.timeout
+
+    @property
+    def default_model(self) -> str:
+        return self.settings.default_model
+
+    @property
+    def callback_url(self) -> str | None:
+        return self.settings.callback_url
+
     # ----------------------------------------------------------------------------------------
-    # Connections.
+    # Connections. Clients the caller injected are theirs: used, never closed here.
 
     @property
     def _headers(self) -> dict[str, str]:
@@ -140,32 +126,37 @@ class ProducerClient:
 
     @property
     def http(self) -> httpx.Client:
-        """The kept-alive sync ``httpx.Client`` (made on first use)."""
-        if self._http is None:
-            transport = (
-                self._transport if isinstance(self._transport, httpx.BaseTransport) else None
+        """The kept-alive sync ``httpx.Client``: the injected one, else one made on first use."""
+        if self.settings.http_client is not None:
+            return self.settings.http_client
+        if self._own_http is None:
+            transport = self.settings.transport
+            self._own_http = httpx.Client(
+                timeout=self.timeout,
+                transport=transport if isinstance(transport, httpx.BaseTransport) else None,
             )
-            self._http = httpx.Client(timeout=self.timeout, transport=transport)
-        return self._http
+        return self._own_http
 
     @property
     def http_async(self) -> httpx.AsyncClient:
         """The kept-alive ``httpx.AsyncClient`` of the running event loop.
 
         An AsyncClient's connections belong to the loop that opened them, so each loop gets its
-        own (LangGraph and notebooks may run tools on several loops).
+        own (LangGraph and notebooks may run tools on several loops). An injected
+        ``http_async_client`` is used as it is, on every loop.
         """
-        if self._http_async is not None:
-            return self._http_async
+        if self.settings.http_async_client is not None:
+            return self.settings.http_async_client
         loop = asyncio.get_running_loop()
         client = self._async_by_loop.get(loop)
         if client is None:
             for stale in [old for old in self._async_by_loop if old.is_closed()]:
                 del self._async_by_loop[stale]
-            transport = (
-                self._transport if isinstance(self._transport, httpx.AsyncBaseTransport) else None
+            transport = self.settings.transport
+            client = httpx.AsyncClient(
+                timeout=self.timeout,
+                transport=transport if isinstance(transport, httpx.AsyncBaseTransport) else None,
             )
-            client = httpx.AsyncClient(timeout=self.timeout, transport=transport)
             self._async_by_loop[loop] = client
         return client
 
@@ -179,13 +170,14 @@ class ProducerClient:
         return lookups
 
     def close(self) -> None:
-        """Close the sync connections (the async ones: ``aclose``)."""
-        if self._http is not None:
-            self._http.close()
+        """Close the sync connections this client made (the async ones: ``aclose``)."""
+        if self._own_http is not None:
+            self._own_http.close()
+            self._own_http = None
 
     async def aclose(self) -> None:
-        """Close the async connections of the running loop."""
-        client = self._async_by_loop.pop(asyncio.get_running_loop(), None) or self._http_async
+        """Close the async connections this client made on the running loop."""
+        client = self._async_by_loop.pop(asyncio.get_running_loop(), None)
         if client is not None:
             await client.aclose()
 
@@ -588,19 +580,6 @@ def _check_id(value: str, what: str = "task_id") -> str:
 def _check_text(value: str, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ProducerValidationError(f"{what} must be a non-empty string.")
-    return value
-
-
-def _check_http_url(value: str, what: str) -> str:
-    try:
-        url = httpx.URL(value) if isinstance(value, str) else None
-    except httpx.InvalidURL:
-        url = None
-    if url is None or url.scheme not in {"http", "https"} or not url.host:
-        raise ProducerValidationError(
-            f"{what} must be an http(s) URL with a host, got {value!r}.",
-            hint="Give a public link such as https://example.com/song.mp3.",
-        )
     return value
 
 

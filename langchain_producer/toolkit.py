@@ -5,39 +5,38 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import httpx
 from langchain_core.tools import BaseTool, BaseToolkit
-from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
+from pydantic import ConfigDict, Field, ValidationError
 
 from langchain_producer.client import ProducerClient
 from langchain_producer.errors import ProducerValidationError
+from langchain_producer.settings import ProducerSettings, invalid_settings
 from langchain_producer.tools import ALL_TOOLS, AudioTool, ProducerTool
-from langchain_producer.tools.tasks import TaskLookupTool
+from langchain_producer.tools.audio import SongMaxWait, Wait
+from langchain_producer.tools.tasks import LookupMaxWait, TaskLookupTool
+
+_CLIENT_SETTINGS = frozenset(ProducerSettings.model_fields)
 
 
 class ProducerToolkit(BaseToolkit):
     """The 18 Producer tools for an agent, all sharing one ``ProducerClient``.
 
+    Every ``ProducerSettings`` field is a keyword here too (``api_key``, ``base_url``,
+    ``timeout``, ``max_retries``, ``poll_interval``, ``max_poll_interval``, ``default_model``,
+    ``callback_url``, ``transport``, ``http_client``, ``http_async_client``): they configure
+    the shared client. Or pass ``settings=ProducerSettings(...)``, or a ready ``client=``
+    (then no client setting may be given). The other keywords shape the tools:
+
     Args:
-        api_key: AceDataCloud token; defaults to ``ACEDATACLOUD_API_TOKEN``.
-        base_url: Defaults to ``ACEDATACLOUD_API_BASE_URL``, else the public API.
-        timeout: Per-request timeout (seconds or ``httpx.Timeout``).
-        max_retries: Retries of calls that are safe to retry (see ``ProducerClient``).
         wait: True (default): the song tools wait and return finished songs, one call per
             song. False: they return the task id at once, to follow with ``producer_get_task``.
         max_wait: Seconds a song tool waits before handing back the running task.
         get_task_wait: Seconds ``producer_get_task`` / ``producer_get_tasks_batch`` wait for a
             task to finish before answering (0: look once).
-        poll_interval: First pause between two checks of a task; it grows from there.
-        max_poll_interval: The longest pause between two checks.
-        default_model: Model used when the agent names none (``PRODUCER_DEFAULT_MODEL``, else
-            ``FUZZ-2.0``).
-        callback_url: Webhook for finished audio tasks. Deliberately not a tool argument: a
-            manipulated model must not be able to send results elsewhere.
-        transport: An httpx transport for the client (e.g. ``ProducerEmulator().transport``).
-        http_client: A ready ``httpx.Client``.
-        http_async_client: A ready ``httpx.AsyncClient``.
-        client: A ready ``ProducerClient``; the connection settings above must then be unset.
+
+    Raises:
+        ProducerValidationError: An unknown keyword, a bad value, or ``client=`` together
+            with client settings.
 
     Examples:
         >>> from langchain_producer import ProducerToolkit
@@ -49,55 +48,43 @@ class ProducerToolkit(BaseToolkit):
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
-    api_key: SecretStr | None = None
-    base_url: str | None = None
-    timeout: float | httpx.Timeout | None = Field(default=None, repr=False)
-    max_retries: int = Field(default=3, ge=0)
-    wait: bool = True
-    max_wait: float = Field(default=600.0, gt=0)
-    get_task_wait: float = Field(default=30.0, ge=0)
-    poll_interval: float = Field(default=2.0, gt=0)
-    max_poll_interval: float = Field(default=15.0, gt=0)
-    default_model: str | None = None
-    callback_url: str | None = None
-    transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = Field(
-        default=None, exclude=True, repr=False
-    )
-    http_client: httpx.Client | None = Field(default=None, exclude=True, repr=False)
-    http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True, repr=False)
-    client: ProducerClient | None = Field(default=None, exclude=True, repr=False)
+    # Tool settings: declared on the tools, with the tools' defaults (see ``_make``).
+    wait: Wait = AudioTool.model_fields["wait"].default
+    max_wait: SongMaxWait = AudioTool.model_fields["max_wait"].default
+    get_task_wait: LookupMaxWait = TaskLookupTool.model_fields["max_wait"].default
 
-    _client: ProducerClient = PrivateAttr()
+    settings: ProducerSettings
+    """The shared client's settings (shown in the repr and dumps, the key masked)."""
+    client: ProducerClient = Field(exclude=True, repr=False)
+    """The client every tool shares."""
 
-    def model_post_init(self, context: Any) -> None:
-        if self.client is not None:
-            connection = ("api_key", "base_url", "transport", "http_client", "http_async_client")
-            clashing = [name for name in connection if getattr(self, name) is not None]
-            if clashing:
+    def __init__(self, **values: Any) -> None:
+        # Client settings are ProducerSettings' own fields: nothing to mirror or forward here.
+        given = {key: values.pop(key) for key in list(values) if key in _CLIENT_SETTINGS}
+        client, settings = values.pop("client", None), values.pop("settings", None)
+        if client is None:
+            if settings is not None and not isinstance(settings, ProducerSettings):
                 raise ProducerValidationError(
-                    f"Pass either client= or connection settings, not both: {clashing}.",
-                    hint="Configure the ProducerClient itself, or drop client=.",
+                    f"settings= takes a ProducerSettings, not {type(settings).__name__}."
                 )
-            self._client = self.client
-            return
-        self._client = ProducerClient(
-            api_key=self.api_key,
-            base_url=self.base_url,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            default_model=self.default_model,
-            callback_url=self.callback_url,
-            poll_interval=self.poll_interval,
-            max_poll_interval=self.max_poll_interval,
-            transport=self.transport,
-            http_client=self.http_client,
-            http_async_client=self.http_async_client,
-        )
+            client = ProducerClient(settings, **given)
+        elif settings is not None or any(value is not None for value in given.values()):
+            clashing = sorted(key for key, value in given.items() if value is not None)
+            raise ProducerValidationError(
+                f"Pass either client= or client settings, not both: {clashing or ['settings']}.",
+                hint="Configure the ProducerClient itself, or drop client=.",
+            )
+        try:
+            super().__init__(**values, client=client, settings=client.settings)
+        except ValidationError as error:
+            raise invalid_settings(
+                error, known=_CLIENT_SETTINGS | set(type(self).model_fields)
+            ) from None
 
     @property
     def producer_client(self) -> ProducerClient:
         """The client all tools share (for notebooks and plain LangGraph nodes)."""
-        return self._client
+        return self.client
 
     def get_tools(
         self, names: Iterable[str] | None = None, *, billable: bool | None = None
@@ -129,7 +116,8 @@ class ProducerToolkit(BaseToolkit):
         return tools
 
     def _make(self, cls: type[ProducerTool]) -> ProducerTool:
-        settings: dict[str, Any] = {"client": self._client}
+        # A new tool setting: a field on the tool, the same field here, one line below.
+        settings: dict[str, Any] = {"client": self.client}
         if issubclass(cls, AudioTool):
             settings.update(wait=self.wait, max_wait=self.max_wait)
         elif issubclass(cls, TaskLookupTool):

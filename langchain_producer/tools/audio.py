@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
+
+from pydantic import Field
 
 from langchain_producer._api import Plan
 from langchain_producer.models import ProducerTask
@@ -33,6 +35,13 @@ _RETURNS_AT_ONCE = (
 )
 
 
+Wait = Annotated[bool, Field(description="Wait for the song before answering.")]
+SongMaxWait = Annotated[
+    float,
+    Field(gt=0, allow_inf_nan=False, description="With wait, the most seconds to wait."),
+]
+
+
 class AudioTool(ProducerTool):
     """A tool that submits one ``/producer/audios`` action, then (by default) waits for it.
 
@@ -46,8 +55,8 @@ class AudioTool(ProducerTool):
     """The action's request class: the model's arguments and the request in one."""
     billable: ClassVar[bool] = True
 
-    wait: bool = True
-    max_wait: float = 600.0
+    wait: Wait = True
+    max_wait: SongMaxWait = 600.0
 
     def guidance(self) -> str:
         mode = _WAITS if self.wait else _RETURNS_AT_ONCE

@@ -40,11 +40,20 @@ class TaskBatchArgs(BaseModel):
     ]
 
 
+LookupMaxWait = Annotated[
+    float,
+    Field(
+        ge=0,
+        allow_inf_nan=False,
+        description="Seconds to wait for unfinished tasks before answering (0: look once).",
+    ),
+]
+
+
 class TaskLookupTool(ProducerTool):
     """A free look-up tool that may wait a bounded time for running tasks to end."""
 
-    max_wait: float = 30.0
-    """Seconds the tool itself waits for unfinished tasks before answering (0: look once)."""
+    max_wait: LookupMaxWait = 30.0
 
     def guidance(self) -> str:
         if self.max_wait > 0:

@@ -1,0 +1,33 @@
+"""Fixtures every test module may use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from langchain_producer._constants import API_KEY_ENV, BASE_URL_ENV, DEFAULT_MODEL_ENV
+from langchain_producer.emulator import ProducerEmulator
+
+FAST_POLLING: dict[str, Any] = {"poll_interval": 0.02, "max_poll_interval": 0.05}
+"""Client settings that poll a quick emulator task without wasting the test's time."""
+
+
+@pytest.fixture(autouse=True)
+def _no_producer_settings_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A developer's exported token, URL or model must not change what a test sees (nor send
+    # a test's requests to the real, billed service). Tests that need them set them.
+    for name in (API_KEY_ENV, BASE_URL_ENV, DEFAULT_MODEL_ENV):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def emulator() -> ProducerEmulator:
+    """An in-process emulator whose tasks finish within a tenth of a second."""
+    return ProducerEmulator(pending_seconds=0.02, processing_seconds=0.05)
+
+
+@pytest.fixture
+def fast_polling() -> dict[str, Any]:
+    """``FAST_POLLING``, as keywords for a client or toolkit."""
+    return dict(FAST_POLLING)
