@@ -44,5 +44,13 @@ DEFAULT_MODEL_ENV: Final = "PRODUCER_DEFAULT_MODEL"
 PROMPT_MAX_CHARS: Final = 200
 """The documented limit of the style ``prompt`` of ``/producer/audios``."""
 
+TITLE_MAX_CHARS: Final = 200
+"""Our cap on a song ``title``. The vendor documents none: a bound so that a runaway model
+cannot send pages of text as a title."""
+
+LYRICS_PROMPT_MAX_CHARS: Final = 2000
+"""Our cap on the ``prompt`` of ``/producer/lyrics`` (the vendor documents none; see
+``TITLE_MAX_CHARS``)."""
+
 BATCH_MAX_IDS: Final = 50
 """The most task ids one ``retrieve_batch`` call should carry."""

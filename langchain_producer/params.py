@@ -13,76 +13,89 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
-from langchain_producer._constants import PROMPT_MAX_CHARS, AudioAction, ProducerModel
+from langchain_producer._constants import (
+    PROMPT_MAX_CHARS,
+    TITLE_MAX_CHARS,
+    AudioAction,
+    ProducerModel,
+)
 
-AudioId = Annotated[
-    str,
-    Field(
-        min_length=1,
-        pattern=r"\S",
-        description=(
-            "Id of the song to work on: the `id` of a song in an earlier task result, or the "
-            "`audio_id` returned by producer_upload_audio."
-        ),
-    ),
-]
+# What the model reads is paid for on every turn of an agent: field descriptions are short, and
+# every limit is said in words too (some providers, e.g. Gemini, drop schema constraints).
+# Optional fields leave ``null`` out of their JSON schema (``SkipJsonSchema``): omitting a field
+# is how a model leaves it unset, and an explicit ``null`` is still accepted.
+
+
+def _model_facing(schema: dict[str, Any]) -> None:
+    # Omitting an argument is how a model leaves it at its default, which the description
+    # states where it matters: a "default" key per field would only cost context, as would
+    # "additionalProperties" (unknown arguments are refused with a message naming them).
+    schema.pop("additionalProperties", None)
+    for field in schema.get("properties", {}).values():
+        field.pop("default", None)
+
+
+class ToolArgs(BaseModel):
+    """Base of every tool's arguments: unknown ones refused, a lean JSON schema for the model."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_model_facing)
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+NonBlank = AfterValidator(_not_blank)
+"""Refuses a string of only spaces (checked here rather than as a schema pattern)."""
+
+AudioId = Annotated[str, Field(description="Id of a finished or uploaded song."), NonBlank]
 StylePrompt = Annotated[
     str,
     Field(
         max_length=PROMPT_MAX_CHARS,
-        description=(
-            f"Style of the music, at most {PROMPT_MAX_CHARS} characters: genre, mood, tempo, "
-            "instruments (e.g. 'dreamy synth-pop, 90 bpm, female vocals')."
-        ),
+        description=f"Style (genre, mood, instruments), at most {PROMPT_MAX_CHARS} chars.",
     ),
 ]
 Lyric = Annotated[
-    str,
-    Field(
-        description=(
-            "Lyrics to sing, structured with section markers on their own lines: [Intro], "
-            "[Verse], [Pre-Chorus], [Chorus], [Bridge], [Outro]."
-        ),
-    ),
+    str, Field(description="Lyrics; section markers like [Verse] on their own lines.")
 ]
-Model = Annotated[
-    ProducerModel | None,
-    Field(
-        description=(
-            "Producer model. Leave unset for the configured default (FUZZ-2.0 unless changed); "
-            "'FUZZ-2.0 Pro' gives the highest quality."
-        ),
-    ),
+Model = ProducerModel | SkipJsonSchema[None]
+"""The model; unset: the configured default (the enum says it all, producer_list_models more)."""
+Instrumental = bool
+"""True: no vocals (the name says it: no description needed)."""
+Title = Annotated[
+    str, Field(max_length=TITLE_MAX_CHARS, description=f"At most {TITLE_MAX_CHARS} chars.")
 ]
-Instrumental = Annotated[bool, Field(description="True for music without vocals.")]
-Title = Annotated[str, Field(max_length=200, description="Title of the song.")]
-Seconds = Annotated[
-    float, Field(ge=0, allow_inf_nan=False, description="A position in the song, in seconds.")
-]
+Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 LyricsStrength = Annotated[
-    float | None,
-    Field(ge=0, le=1, description="0 to 1: how strongly the lyrics steer the music."),
+    Annotated[float, Field(ge=0, le=1)] | SkipJsonSchema[None],
+    Field(description="0 to 1: lyrics influence."),
 ]
 SoundStrength = Annotated[
-    float | None,
-    Field(ge=0.2, le=1, description="0.2 to 1: how strongly the style prompt steers the sound."),
+    Annotated[float, Field(ge=0.2, le=1)] | SkipJsonSchema[None],
+    Field(description="0.2 to 1: style influence."),
 ]
 Weirdness = Annotated[
-    float | None,
-    Field(ge=0, le=1, description="0 to 1: how experimental the result may be."),
+    Annotated[float, Field(ge=0, le=1)] | SkipJsonSchema[None],
+    Field(description="0 to 1: how experimental."),
 ]
-Seed = Annotated[
-    str | None,
-    Field(min_length=1, description="Seed to reproduce a result; reuse it for a similar song."),
+Seed = Annotated[str, NonBlank] | SkipJsonSchema[None]
+OptionalTitle = Annotated[
+    Annotated[str, Field(max_length=TITLE_MAX_CHARS)] | SkipJsonSchema[None],
+    Field(description=f"New title, at most {TITLE_MAX_CHARS} chars."),
 ]
+OptionalInstrumental = bool | SkipJsonSchema[None]
 
 
-class AudioParams(BaseModel):
+class AudioParams(ToolArgs):
     """Fields shared by every ``/producer/audios`` action. Subclasses fix the action."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(frozen=True)
 
     action: ClassVar[AudioAction]
     custom: ClassVar[bool | None] = None
@@ -117,13 +130,8 @@ class Generate(_NewSong):
 
     prompt: Annotated[
         StylePrompt,
-        Field(
-            min_length=1,
-            description=(
-                f"What the song should be, at most {PROMPT_MAX_CHARS} characters: genre, mood, "
-                "instruments, theme (e.g. 'a happy birthday song with acoustic guitar')."
-            ),
-        ),
+        Field(description=f"The song (genre, mood, theme), at most {PROMPT_MAX_CHARS} chars."),
+        NonBlank,
     ]
 
 
@@ -132,7 +140,7 @@ class GenerateCustom(_NewSong):
 
     custom: ClassVar[bool | None] = True
 
-    lyric: Annotated[Lyric, Field(min_length=1)]
+    lyric: Annotated[Lyric, NonBlank]
     title: Title
     prompt: StylePrompt = ""
 
@@ -143,14 +151,13 @@ class Extend(AudioParams):
     action: ClassVar[AudioAction] = "extend"
 
     audio_id: AudioId
-    continue_at: Annotated[
-        Seconds, Field(description="Where the continuation starts, in seconds into the song.")
-    ]
-    lyric: Annotated[Lyric, Field(description="Lyrics for the new part; empty to improvise.")] = ""
+    continue_at: Annotated[Seconds, Field(description="Second (>= 0) the new part starts at.")]
+    lyric: Annotated[Lyric, Field(description="Lyrics of the new part; empty: improvise.")] = ""
     prompt: Annotated[
-        StylePrompt, Field(description="Style of the new part; empty keeps the song's style.")
+        StylePrompt,
+        Field(description=f"Style of the new part, at most {PROMPT_MAX_CHARS} chars; empty: same."),
     ] = ""
-    title: Title | None = None
+    title: OptionalTitle = None
     model: Model = None
     lyrics_strength: LyricsStrength = None
     sound_strength: SoundStrength = None
@@ -163,14 +170,10 @@ class Cover(AudioParams):
     action: ClassVar[AudioAction] = "cover"
 
     audio_id: AudioId
-    prompt: Annotated[
-        StylePrompt, Field(description="The style of the cover (e.g. 'acoustic unplugged').")
-    ] = ""
-    lyric: Annotated[Lyric, Field(description="New lyrics for the cover; empty keeps them.")] = ""
-    title: Title | None = None
-    instrumental: Annotated[bool | None, Field(description="True for a cover without vocals.")] = (
-        None
-    )
+    prompt: StylePrompt = ""
+    lyric: Annotated[Lyric, Field(description="New lyrics; empty keeps them.")] = ""
+    title: OptionalTitle = None
+    instrumental: OptionalInstrumental = None
     model: Model = None
 
 
@@ -180,11 +183,9 @@ class Variation(AudioParams):
     action: ClassVar[AudioAction] = "variation"
 
     audio_id: AudioId
-    prompt: Annotated[StylePrompt, Field(description="What to vary; empty to let it choose.")] = ""
-    lyric: Annotated[Lyric, Field(description="Lyrics for the variation; empty keeps them.")] = ""
-    instrumental: Annotated[
-        bool | None, Field(description="True for a variation without vocals.")
-    ] = None
+    prompt: StylePrompt = ""
+    lyric: Annotated[Lyric, Field(description="New lyrics; empty keeps them.")] = ""
+    instrumental: OptionalInstrumental = None
     model: Model = None
 
 
@@ -194,7 +195,7 @@ class SwapVocals(AudioParams):
     action: ClassVar[AudioAction] = "swap_vocals"
 
     audio_id: AudioId
-    lyric: Annotated[Lyric, Field(description="Lyrics for the new vocals; empty keeps them.")] = ""
+    lyric: Annotated[Lyric, Field(description="New lyrics; empty keeps them.")] = ""
     lyrics_strength: LyricsStrength = None
     weirdness: Weirdness = None
 
@@ -205,9 +206,7 @@ class SwapInstrumentals(AudioParams):
     action: ClassVar[AudioAction] = "swap_instrumentals"
 
     audio_id: AudioId
-    prompt: Annotated[
-        StylePrompt, Field(description="Style of the new instrumental; empty to let it choose.")
-    ] = ""
+    prompt: StylePrompt = ""
     weirdness: Weirdness = None
     model: Model = None
 
@@ -218,14 +217,10 @@ class ReplaceSection(AudioParams):
     action: ClassVar[AudioAction] = "replace_section"
 
     audio_id: AudioId
-    replace_section_start: Annotated[
-        Seconds, Field(description="Start of the stretch to replace, in seconds.")
-    ]
-    replace_section_end: Annotated[
-        Seconds, Field(description="End of the stretch to replace, in seconds; after the start.")
-    ]
-    lyric: Annotated[Lyric, Field(description="Lyrics for the new stretch; empty to keep.")] = ""
-    prompt: Annotated[StylePrompt, Field(description="Style of the new stretch.")] = ""
+    replace_section_start: Annotated[Seconds, Field(description="Start second (>= 0).")]
+    replace_section_end: Annotated[Seconds, Field(description="End second (>= 0), after start.")]
+    lyric: Annotated[Lyric, Field(description="Lyrics of the new part; empty keeps them.")] = ""
+    prompt: StylePrompt = ""
     model: Model = None
 
     @model_validator(mode="after")
@@ -244,16 +239,3 @@ class Stems(AudioParams):
     action: ClassVar[AudioAction] = "stems"
 
     audio_id: AudioId
-
-
-AUDIO_PARAMS: tuple[type[AudioParams], ...] = (
-    Generate,
-    GenerateCustom,
-    Extend,
-    Cover,
-    Variation,
-    SwapVocals,
-    SwapInstrumentals,
-    ReplaceSection,
-    Stems,
-)

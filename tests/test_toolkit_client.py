@@ -20,7 +20,7 @@ from langchain_producer import (
     TaskNotFoundError,
 )
 from langchain_producer.emulator import ProducerEmulator
-from langchain_producer.tools import ALL_TOOLS, POLLING_GUIDE
+from langchain_producer.tools import ALL_TOOLS
 
 FAST = {"poll_interval": 0.02, "max_poll_interval": 0.05}
 
@@ -114,18 +114,6 @@ def test_get_task_tool_waits_a_bounded_time_for_a_running_task() -> None:
     content = json.loads(get_task.invoke({"task_id": task.task_id}))
     assert content["state"] == "complete"
     assert content["songs"][0]["audio_url"].endswith(".wav")
-
-
-def test_polling_guidance_is_in_every_song_and_task_tool_description() -> None:
-    toolkit = ProducerToolkit(api_key="k", transport=ProducerEmulator().transport)
-    for tool in toolkit.get_tools():
-        if tool.name.startswith("producer_get_task") or tool.name in {
-            "producer_generate_music",
-            "producer_stems_music",
-            "producer_extend_music",
-        }:
-            assert POLLING_GUIDE in tool.description
-            assert "preview" in tool.description
 
 
 def test_wait_notices_a_finished_task_within_the_first_poll_interval() -> None:
@@ -226,7 +214,7 @@ def test_accepted_task_id_is_logged_and_reported_before_any_waiting(
     assert _task_lookups(emu) == 1
 
 
-@pytest.mark.parametrize(("get_task_wait", "pacing"), [(30, "right away"), (0, "15 seconds")])
+@pytest.mark.parametrize(("get_task_wait", "pacing"), [(30, "call again at once"), (0, "15 s.")])
 def test_task_tool_descriptions_say_how_soon_to_poll_again(
     get_task_wait: float, pacing: str
 ) -> None:
@@ -235,7 +223,6 @@ def test_task_tool_descriptions_say_how_soon_to_poll_again(
     )
     for tool in toolkit.get_tools(["producer_get_task", "producer_get_tasks_batch"]):
         assert pacing in tool.description
-        assert POLLING_GUIDE in tool.description
 
 
 def test_a_song_tool_whose_wait_breaks_still_hands_back_the_paid_task_id() -> None:

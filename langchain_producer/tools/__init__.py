@@ -1,6 +1,7 @@
 """The 18 Producer tools, one ``BaseTool`` subclass per operation of the reference server."""
 
 from langchain_producer.tools._base import (
+    POLLING_BRIEF,
     POLLING_GUIDE,
     PROGRESS_EVENT,
     ProducerTool,
@@ -38,6 +39,7 @@ ALL_TOOLS: tuple[type[ProducerTool], ...] = AUDIO_TOOLS + MEDIA_TOOLS + TASK_TOO
 
 __all__ = [
     "ALL_TOOLS",
+    "POLLING_BRIEF",
     "POLLING_GUIDE",
     "PROGRESS_EVENT",
     "AudioTool",

@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
 from langchain_core.tools import BaseTool, ToolException
-from langchain_core.tools.base import FILTERED_ARGS
+from langchain_core.tools.base import FILTERED_ARGS, ArgsSchema
 from pydantic import ConfigDict, Field, ValidationError
 from pydantic.v1 import ValidationError as ValidationErrorV1
 
@@ -19,20 +19,27 @@ from langchain_producer._api import Plan
 from langchain_producer.client import ProducerClient
 from langchain_producer.errors import ProducerError
 from langchain_producer.models import ProducerTask, Song
+from langchain_producer.params import ToolArgs
 
 PROGRESS_EVENT = "producer_task_progress"
 """Name of the custom event sent each time a tool looks at a running task. Its data:
 ``{"task_id", "state", "progress", "tool"}``. Reaches ``astream_events`` and, inside a LangGraph
 graph, ``stream_mode="custom"``."""
 
+# Descriptions are read by the model on every turn of an agent, so each fact is said once: the
+# task states in full in producer_get_task (POLLING_GUIDE), briefly in every tool that starts a
+# task (POLLING_BRIEF).
 POLLING_GUIDE = (
-    "Task states: 'pending' (queued) and 'processing' (being made) mean the task is still "
-    "running, so keep polling it with producer_get_task. 'complete' is the only state in which "
-    "the songs are finished and may be given to the user. 'failed' is final: report the error "
-    "and do not poll again. While a task runs, any audio URL it shows is a temporary streaming "
-    "preview, never the finished song: do not present it as the result. Songs usually take one "
-    "to five minutes."
+    "States: 'pending' and 'processing' mean still running: keep polling. Only 'complete' means "
+    "finished and successful: only then give the user the songs. 'failed' is final: report the "
+    "error, stop polling. An audio URL seen while a task runs is a preview, never the finished "
+    "song. Songs take 1 to 5 minutes."
 )
+POLLING_BRIEF = (
+    "'pending'/'processing': poll producer_get_task; only 'complete' is done, earlier URLs "
+    "are previews."
+)
+PAID = "Paid per call: never repeat one."
 
 
 def _explain_invalid_arguments(error: ValidationError | ValidationErrorV1) -> str:
@@ -69,9 +76,9 @@ class ProducerTool(BaseTool):
 
     billable: ClassVar[bool] = False
     """True for tools whose call the service bills."""
-    purpose: ClassVar[str] = ""
-    """What the tool does and when to use it. A tool that sets it gets its description made
-    from it and ``guidance()``, which may depend on the tool's settings (e.g. its wait mode)."""
+    purpose: ClassVar[str]
+    """What the tool does and when to use it: the start of its description, which ``guidance()``
+    completes (the one way a description is made)."""
     description: str = ""
 
     def model_post_init(self, context: Any) -> None:
@@ -82,8 +89,22 @@ class ProducerTool(BaseTool):
             self.description = f"{self.purpose} {self.guidance()}".strip()
 
     def guidance(self) -> str:
-        """What the description adds to ``purpose``: billing, polling, pacing."""
-        return ""
+        """What the description adds to ``purpose``: billing, then waiting and polling (which
+        may depend on the tool's settings, e.g. its wait mode)."""
+        return PAID if self.billable else "Free."
+
+    @property
+    def tool_call_schema(self) -> ArgsSchema:
+        """What a model is shown: the ``args_schema`` itself (see ``params.ToolArgs``).
+
+        LangChain's own version rebuilds the schema without injected arguments, and with them
+        the model config that keeps the JSON schema lean. These schemas have none to leave out
+        (``tests/test_context.py`` pins that), so nothing is lost.
+        """
+        schema = self.args_schema
+        if isinstance(schema, type) and issubclass(schema, ToolArgs):
+            return schema
+        return super().tool_call_schema
 
     # What a subclass writes.
 

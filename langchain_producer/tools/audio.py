@@ -20,19 +20,10 @@ from langchain_producer.params import (
     SwapVocals,
     Variation,
 )
-from langchain_producer.tools._base import POLLING_GUIDE, ProducerTool, task_content
+from langchain_producer.tools._base import POLLING_BRIEF, ProducerTool, task_content
 
-_BILLING = "Each call starts a new paid job: never call it twice for the same request."
-
-
-_WAITS = (
-    "The tool waits for the song and returns it finished; if it answers with a task that is "
-    "still running, follow it with producer_get_task."
-)
-_RETURNS_AT_ONCE = (
-    "The tool answers at once with a task_id: follow it with producer_get_task until the "
-    "state is 'complete'."
-)
+_RETURNS_AT_ONCE = "Returns at once."
+"""Said only when the tool does not wait: a waiting tool's result speaks for itself."""
 
 
 Wait = Annotated[bool, Field(description="Wait for the song before answering.")]
@@ -59,8 +50,8 @@ class AudioTool(ProducerTool):
     max_wait: SongMaxWait = 600.0
 
     def guidance(self) -> str:
-        mode = _WAITS if self.wait else _RETURNS_AT_ONCE
-        return f"{_BILLING} {mode} {POLLING_GUIDE}"
+        mode = "" if self.wait else f" {_RETURNS_AT_ONCE}"
+        return f"{super().guidance()}{mode} {POLLING_BRIEF}"
 
     def plan(self, **kwargs: Any) -> Plan[ProducerTask]:
         return self.client.plan_submit(
@@ -81,9 +72,8 @@ class GenerateMusicTool(AudioTool):
 
     name: str = "producer_generate_music"
     purpose: ClassVar[str] = (
-        "Create a new song from a short description; the service writes lyrics, melody "
-        "and arrangement. Use it when the user wants music and gives no lyrics of their "
-        "own; to sing given lyrics use producer_generate_custom_music."
+        "Make a song from a short description, lyrics included (to sing given lyrics: "
+        "producer_generate_custom_music)."
     )
     args_schema: type[AudioParams] = Generate
 
@@ -93,9 +83,8 @@ class GenerateCustomMusicTool(AudioTool):
 
     name: str = "producer_generate_custom_music"
     purpose: ClassVar[str] = (
-        "Create a new song that sings the given lyrics, with a title and a style. Use it "
-        "when the lyrics are known (the user's, or from producer_generate_lyrics). See "
-        "producer_get_lyric_format_guide for section markers."
+        "Make a song singing the given lyrics, titled and styled (lyric format: "
+        "producer_get_lyric_format_guide)."
     )
     args_schema: type[AudioParams] = GenerateCustom
 
@@ -105,9 +94,7 @@ class ExtendMusicTool(AudioTool):
 
     name: str = "producer_extend_music"
     purpose: ClassVar[str] = (
-        "Continue an existing song from a given second, optionally with new lyrics or "
-        "style. Use it to make a song longer or add a bridge or outro; audio_id is a "
-        "finished song's id or an uploaded audio_id."
+        "Continue a song from a given second, optionally with new lyrics or style."
     )
     args_schema: type[AudioParams] = Extend
 
@@ -116,10 +103,7 @@ class CoverMusicTool(AudioTool):
     """``producer_cover_music``: a new arrangement of a song."""
 
     name: str = "producer_cover_music"
-    purpose: ClassVar[str] = (
-        "Make a cover of an existing song: same melody and words, new genre or "
-        "arrangement. Use it for 'the same song, but acoustic / as jazz / as metal'."
-    )
+    purpose: ClassVar[str] = "Cover a song: the same melody and words in a new style."
     args_schema: type[AudioParams] = Cover
 
 
@@ -127,10 +111,7 @@ class VariationMusicTool(AudioTool):
     """``producer_variation_music``: a close variation of a song."""
 
     name: str = "producer_variation_music"
-    purpose: ClassVar[str] = (
-        "Make a variation of an existing song: the same idea with small changes. Use it "
-        "when the user likes a song but wants another take of it."
-    )
+    purpose: ClassVar[str] = "Another take of a song: the same idea with small changes."
     args_schema: type[AudioParams] = Variation
 
 
@@ -139,8 +120,7 @@ class SwapVocalsTool(AudioTool):
 
     name: str = "producer_swap_vocals"
     purpose: ClassVar[str] = (
-        "Replace the vocals of an existing song, keeping its instrumental. Use it to hear "
-        "the same backing with a new vocal take or new lyrics."
+        "New vocals, optionally with new lyrics, over a song's own instrumental."
     )
     args_schema: type[AudioParams] = SwapVocals
 
@@ -149,10 +129,7 @@ class SwapInstrumentalsTool(AudioTool):
     """``producer_swap_instrumentals``: a new instrumental under a song's vocals."""
 
     name: str = "producer_swap_instrumentals"
-    purpose: ClassVar[str] = (
-        "Replace the instrumental of an existing song, keeping its vocals. Use it to put "
-        "the same singing over different music (describe it in prompt)."
-    )
+    purpose: ClassVar[str] = "A new instrumental (described in prompt) under a song's own vocals."
     args_schema: type[AudioParams] = SwapInstrumentals
 
 
@@ -161,8 +138,7 @@ class ReplaceSectionTool(AudioTool):
 
     name: str = "producer_replace_section"
     purpose: ClassVar[str] = (
-        "Regenerate the part of an existing song between two times (in seconds), keeping "
-        "the rest. Use it to fix or rewrite one verse or chorus."
+        "Regenerate a song between two seconds, keeping the rest (e.g. to rewrite a verse)."
     )
     args_schema: type[AudioParams] = ReplaceSection
 
@@ -172,8 +148,7 @@ class StemsMusicTool(AudioTool):
 
     name: str = "producer_stems_music"
     purpose: ClassVar[str] = (
-        "Split an existing song into separate vocal and instrumental tracks, delivered as "
-        "a zip (stems_url). Use it for karaoke versions, remixing or isolating the voice."
+        "Split a song into vocal and instrumental tracks, as a zip (stems_url)."
     )
     args_schema: type[AudioParams] = Stems
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from langchain_producer._api import Plan
 from langchain_producer._constants import MODELS
+from langchain_producer.params import ToolArgs
 from langchain_producer.tools._base import ProducerTool
 
 MODEL_NOTES: dict[str, str] = {
@@ -67,8 +68,8 @@ LYRIC_TIPS: list[str] = [
 ]
 
 
-class _NoArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _NoArgs(ToolArgs):
+    pass
 
 
 class _InfoTool(ProducerTool):
@@ -98,10 +99,7 @@ class ListModelsTool(_InfoTool):
     """``producer_list_models``: the models and which one is the default."""
 
     name: str = "producer_list_models"
-    description: str = (
-        "List the Producer (FUZZ) music models, what each is for, and the configured default. "
-        "Use it when the user asks about quality or models. Free."
-    )
+    purpose: ClassVar[str] = "The music models, what each is for, and the default."
 
     def info(self) -> dict[str, Any]:
         return {
@@ -114,10 +112,7 @@ class ListActionsTool(_InfoTool):
     """``producer_list_actions``: which tool does what."""
 
     name: str = "producer_list_actions"
-    description: str = (
-        "List what the Producer tools can do, grouped by goal, with common workflows. Use it "
-        "to plan a multi-step music task. Free."
-    )
+    purpose: ClassVar[str] = "Which tool does what, by goal, with common workflows."
 
     def info(self) -> dict[str, Any]:
         return {"tools_by_goal": ACTION_GUIDE, "workflows": WORKFLOWS}
@@ -127,10 +122,7 @@ class LyricFormatGuideTool(_InfoTool):
     """``producer_get_lyric_format_guide``: how to write lyrics the service sings well."""
 
     name: str = "producer_get_lyric_format_guide"
-    description: str = (
-        "How to format lyrics for producer_generate_custom_music and the other tools that "
-        "take a lyric: section markers and tips. Use it before writing lyrics by hand. Free."
-    )
+    purpose: ClassVar[str] = "How to write a lyric argument: section markers and tips."
 
     def info(self) -> dict[str, Any]:
         example = "[Verse 1]\nLine one of the story\nLine two of the story\n\n[Chorus]\nThe hook"

@@ -4,42 +4,34 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from langchain_producer._api import Plan
+from langchain_producer._constants import LYRICS_PROMPT_MAX_CHARS
 from langchain_producer.models import Lyrics, UploadedAudio, Video, WavResult
-from langchain_producer.params import AudioId
+from langchain_producer.params import AudioId, ToolArgs
 from langchain_producer.tools._base import ProducerTool
 
-_BILLED = "Billed per call: call it once per request."
 
-
-class _Args(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class LyricsArgs(_Args):
+class LyricsArgs(ToolArgs):
     prompt: Annotated[
         str,
         Field(
             min_length=1,
-            max_length=2000,
-            description="What the song is about, e.g. 'a road trip with old friends, upbeat'.",
+            max_length=LYRICS_PROMPT_MAX_CHARS,
+            description=f"What the song is about, at most {LYRICS_PROMPT_MAX_CHARS} chars.",
         ),
     ]
 
 
-class UploadArgs(_Args):
+class UploadArgs(ToolArgs):
     audio_url: Annotated[
         str,
-        Field(
-            pattern=r"^https?://[^\s/]+",
-            description="Public http(s) link to an mp3 file (e.g. https://example.com/a.mp3).",
-        ),
+        Field(pattern=r"^https?://[^\s/]+", description="Public http(s) URL of an mp3 file."),
     ]
 
 
-class AudioIdArgs(_Args):
+class AudioIdArgs(ToolArgs):
     audio_id: AudioId
 
 
@@ -47,11 +39,9 @@ class GenerateLyricsTool(ProducerTool):
     """``producer_generate_lyrics``: write structured lyrics from a description."""
 
     name: str = "producer_generate_lyrics"
-    description: str = (
-        "Write song lyrics, with section markers such as [Verse] and [Chorus], from a short "
-        "description. Answers at once with a title and the text. Use it before "
-        "producer_generate_custom_music when the user wants a song but has no lyrics and "
-        f"wants to see or edit them first. {_BILLED}"
+    purpose: ClassVar[str] = (
+        "Write lyrics with section markers from a description; returns a title and the text, "
+        "for producer_generate_custom_music."
     )
     args_schema: type[BaseModel] = LyricsArgs
     billable: ClassVar[bool] = True
@@ -71,10 +61,8 @@ class UploadAudioTool(ProducerTool):
     """``producer_upload_audio``: make an outside mp3 usable by the audio tools."""
 
     name: str = "producer_upload_audio"
-    description: str = (
-        "Register an audio file from a public URL so it can be extended, covered, varied, "
-        "swapped or split. Answers at once with its audio_id. Use it when the user brings "
-        f"their own song. {_BILLED}"
+    purpose: ClassVar[str] = (
+        "Register the user's own mp3 (a public URL) for the song tools; returns its audio_id."
     )
     args_schema: type[BaseModel] = UploadArgs
     billable: ClassVar[bool] = True
@@ -93,10 +81,7 @@ class GenerateVideoTool(ProducerTool):
     """``producer_generate_video``: a music video for a finished song."""
 
     name: str = "producer_generate_video"
-    description: str = (
-        "Render a music video (mp4) for a finished song, given the song's id as audio_id. "
-        f"Only for songs whose task is 'complete'. {_BILLED}"
-    )
+    purpose: ClassVar[str] = "An mp4 music video of a finished song."
     args_schema: type[BaseModel] = AudioIdArgs
     billable: ClassVar[bool] = True
 
@@ -111,10 +96,7 @@ class GenerateWavTool(ProducerTool):
     """``producer_generate_wav``: the lossless WAV of a finished song."""
 
     name: str = "producer_generate_wav"
-    description: str = (
-        "Get a lossless WAV file of a finished song, given the song's id as audio_id. "
-        f"Only for songs whose task is 'complete'. {_BILLED}"
-    )
+    purpose: ClassVar[str] = "The lossless WAV file of a finished song."
     args_schema: type[BaseModel] = AudioIdArgs
     billable: ClassVar[bool] = True
 

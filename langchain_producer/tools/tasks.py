@@ -4,38 +4,28 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from langchain_producer._api import Plan
 from langchain_producer._constants import BATCH_MAX_IDS
 from langchain_producer.models import ProducerTask, TaskBatch
+from langchain_producer.params import NonBlank, ToolArgs
 from langchain_producer.tools._base import POLLING_GUIDE, ProducerTool, task_content
 
-TaskId = Annotated[
-    str,
-    Field(
-        min_length=1,
-        pattern=r"\S",
-        description="The task_id a Producer tool returned (not a song id).",
-    ),
-]
+TaskId = Annotated[str, Field(description="A task_id (not a song id)."), NonBlank]
 
 
-class TaskArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TaskArgs(ToolArgs):
     task_id: TaskId
 
 
-class TaskBatchArgs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TaskBatchArgs(ToolArgs):
     task_ids: Annotated[
-        list[TaskId],
+        list[Annotated[str, NonBlank]],
         Field(
             min_length=1,
             max_length=BATCH_MAX_IDS,
-            description=f"1 to {BATCH_MAX_IDS} task_ids to look up together.",
+            description=f"1 to {BATCH_MAX_IDS} task_ids.",
         ),
     ]
 
@@ -57,17 +47,10 @@ class TaskLookupTool(ProducerTool):
 
     def guidance(self) -> str:
         if self.max_wait > 0:
-            pacing = (
-                f"It waits up to {self.max_wait:g} s for a running task to finish before "
-                "answering, so while the state is 'pending' or 'processing' call it again "
-                "right away."
-            )
+            pacing = f"Waits up to {self.max_wait:g} s for a running task: then call again at once."
         else:
-            pacing = (
-                "It answers at once; while the state is 'pending' or 'processing', wait "
-                "about 15 seconds before calling it again."
-            )
-        return f"{pacing} Free. {POLLING_GUIDE}"
+            pacing = "Answers at once: while a task runs, call again in about 15 s."
+        return f"{pacing} {super().guidance()}"
 
     def _poll_hint(self) -> str:
         if self.max_wait > 0:
@@ -82,11 +65,11 @@ class GetTaskTool(TaskLookupTool):
     """``producer_get_task``: where a task stands, waiting briefly for it to finish."""
 
     name: str = "producer_get_task"
-    purpose: ClassVar[str] = (
-        "Check a music task by its task_id and get its songs once finished. Use it after any "
-        "Producer tool answered with a running task (state 'pending' or 'processing'), or to "
-        "fetch the songs of an earlier task."
-    )
+    purpose: ClassVar[str] = "A task's state, and its songs once finished."
+
+    def guidance(self) -> str:
+        return f"{super().guidance()} {POLLING_GUIDE}"
+
     args_schema: type[BaseModel] = TaskArgs
 
     def plan(self, **kwargs: Any) -> Plan[ProducerTask]:
@@ -101,8 +84,7 @@ class GetTasksBatchTool(TaskLookupTool):
 
     name: str = "producer_get_tasks_batch"
     purpose: ClassVar[str] = (
-        f"Check up to {BATCH_MAX_IDS} music tasks at once by their task_ids and get their songs "
-        "once finished. Use it when several songs are being made."
+        f"Check up to {BATCH_MAX_IDS} tasks at once by task_ids (states as in producer_get_task)."
     )
     args_schema: type[BaseModel] = TaskBatchArgs
 
