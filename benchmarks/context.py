@@ -93,7 +93,8 @@ def main() -> None:
     }
     measured, how = reference(options.mcp_python)
     reference_total = sum(measured.values()) if measured else REFERENCE_RECORDED
-    print(f"{'tool definitions (convert_to_openai_tool, json.dumps)':<52} {'chars':>7} {'ratio':>6}")
+    header = "tool definitions (convert_to_openai_tool, json.dumps)"
+    print(f"{header:<52} {'chars':>7} {'ratio':>6}")
     for name, sizes in modes.items():
         total = sum(sizes.values())
         print(f"{name:<52} {total:>7,} {total / reference_total:>5.2f}x ({len(sizes)} tools)")
