@@ -167,7 +167,10 @@ class TaskNotFoundError(ProducerError):
 
 
 class TaskFailedError(ProducerError):
-    """The task ended in failure. ``task`` keeps the error and any partial songs."""
+    """The task ended in failure. ``task`` keeps the error and any partial songs.
+
+    Raised by ``ProducerTask.raise_for_failure()``: waiting itself returns a failed task.
+    """
 
     def __init__(self, task: ProducerTask) -> None:
         self.task = task

@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from langchain_producer.errors import TaskFailedError
+
 TaskState = Literal["pending", "processing", "complete", "failed"]
 """Where a task is: ``pending`` and ``processing`` mean keep polling; ``complete`` and ``failed``
 are final. Only ``complete`` means the songs are finished."""
@@ -95,6 +97,23 @@ class ProducerTask(_Result):
     def is_complete(self) -> bool:
         """True only when the task finished successfully: the one state with final songs."""
         return self.state == "complete"
+
+    def raise_for_failure(self) -> ProducerTask:
+        """Raise ``TaskFailedError`` if the task failed; else return the task.
+
+        Waiting returns a failed task rather than raising (its error and partial songs are in
+        it); call this where a failure should stop the program instead.
+
+        Raises:
+            TaskFailedError: The task ended in failure (the error keeps the task).
+
+        Examples:
+            >>> task = client.submit(Generate(prompt="lo-fi"), wait=True)  # doctest: +SKIP
+            >>> song = task.raise_for_failure().songs[0]  # doctest: +SKIP
+        """
+        if self.state == "failed":
+            raise TaskFailedError(self)
+        return self
 
     def _repr_html_(self) -> str:
         from langchain_producer._display import task_html

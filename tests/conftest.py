@@ -9,9 +9,6 @@ import pytest
 from langchain_producer._constants import API_KEY_ENV, BASE_URL_ENV, DEFAULT_MODEL_ENV
 from langchain_producer.emulator import ProducerEmulator
 
-FAST_POLLING: dict[str, Any] = {"poll_interval": 0.02, "max_poll_interval": 0.05}
-"""Client settings that poll a quick emulator task without wasting the test's time."""
-
 
 @pytest.fixture(autouse=True)
 def _no_producer_settings_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -29,5 +26,5 @@ def emulator() -> ProducerEmulator:
 
 @pytest.fixture
 def fast_polling() -> dict[str, Any]:
-    """``FAST_POLLING``, as keywords for a client or toolkit."""
-    return dict(FAST_POLLING)
+    """Client or toolkit keywords that poll a quick emulator task without wasting time."""
+    return {"poll_interval": 0.02, "max_poll_interval": 0.05}

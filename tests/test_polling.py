@@ -83,3 +83,43 @@ def test_timeout_returns_the_running_task_after_a_last_look_at_the_deadline() ->
     result, looks, _ = run_wait([_task("processing", 10)], max_wait=10.0)
     assert result.state == "processing" and result.task_id == "t-1"
     assert looks[-1] == pytest.approx(10.0)
+
+
+def noticed_after(finish: float, *, just_submitted: bool = True) -> float:
+    """Drive ``_api.wait`` on a task that completes ``finish`` seconds after the wait starts;
+    how many seconds after that the wait returned it."""
+    plan = _api.wait("t-1", max_wait=3600.0, schedule=SCHEDULE, just_submitted=just_submitted)
+    now, outcome = 0.0, None
+    try:
+        while True:
+            step = plan.send(outcome)
+            outcome = None
+            if isinstance(step, _api.Now):
+                outcome = now
+            elif isinstance(step, _api.Sleep):
+                now += step.seconds
+            elif isinstance(step, _api.Lookup):
+                outcome = _task("complete" if now >= finish else "processing")
+    except StopIteration as done:
+        assert done.value.is_complete
+        return now - finish
+
+
+@pytest.mark.parametrize("finish", [0.1, 1.0, 1.99])
+def test_a_task_done_before_the_first_look_is_noticed_within_the_first_interval(
+    finish: float,
+) -> None:
+    assert noticed_after(finish) <= SCHEDULE.first
+
+
+@pytest.mark.parametrize("finish", [2.5, 6.0, 12.0, 30.0, 61.0, 240.0, 900.0])
+def test_a_later_task_is_noticed_within_one_interval_never_more_than_the_cap(
+    finish: float,
+) -> None:
+    # The interval in effect when it finished: it grows by ``factor`` from ``first`` up to the
+    # cap (plus the quarter-interval grid that lets waits share look-ups).
+    grid = SCHEDULE.first / 4
+    delay = noticed_after(finish)
+    assert 0 <= delay <= SCHEDULE.cap + grid
+    if finish < 10:
+        assert delay <= SCHEDULE.interval(2) + grid  # still checked every few seconds

@@ -658,9 +658,16 @@ async def test_callback_url_replaces_async(case: Case) -> None:
 
 
 @pytest.mark.parametrize("case", AUDIO_CASES, ids=lambda case: case.id)
-def test_no_callback_url_unless_configured(case: Case) -> None:
-    assert "callback_url" not in case.body
-    assert case.body["async"] is True
+async def test_no_callback_url_unless_configured(case: Case) -> None:
+    tool = tool_named(case.tool)
+    with service(case.path, SUBMITTED) as sent:
+        tool.invoke(case.args)
+        await tool.ainvoke(case.args)
+    assert len(sent) == 2
+    for request in sent:
+        body = json.loads(request.content)
+        assert "callback_url" not in body
+        assert body["async"] is True
 
 
 @pytest.mark.parametrize("case", AUDIO_CASES, ids=lambda case: case.id)

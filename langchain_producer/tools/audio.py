@@ -54,9 +54,10 @@ class AudioTool(ProducerTool):
         return f"{super().guidance()}{mode} {POLLING_BRIEF}"
 
     def plan(self, **kwargs: Any) -> Plan[ProducerTask]:
-        return self.client.plan_submit(
-            self.args_schema(**kwargs), wait=self.wait, max_wait=self.max_wait
-        )
+        # LangChain has validated these arguments against args_schema (and refused bad ones
+        # with a message): build the request from them without validating them again.
+        params = self.args_schema.model_construct(**kwargs)
+        return self.client.plan_submit(params, wait=self.wait, max_wait=self.max_wait)
 
     def content(self, artifact: ProducerTask) -> dict[str, Any]:
         hint = (
