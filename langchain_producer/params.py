@@ -65,9 +65,9 @@ Lyric = Annotated[
     str, Field(description="Lyrics; section markers like [Verse] on their own lines.")
 ]
 Model = ProducerModel | SkipJsonSchema[None]
-"""The model; unset: the configured default (the enum says it all, producer_list_models more)."""
+"""None: the client's ``default_model``. No description: the enum says enough to a model."""
 Instrumental = bool
-"""True: no vocals (the name says it: no description needed)."""
+"""True: no vocals. No description: the name says enough to a model."""
 Title = Annotated[
     str, Field(max_length=TITLE_MAX_CHARS, description=f"At most {TITLE_MAX_CHARS} chars.")
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,17 +17,16 @@ def _task(state: str, progress: float | None = None) -> ProducerTask:
     return ProducerTask(task_id="t-1", state=state, progress=progress)  # type: ignore[arg-type]
 
 
-def run_wait(
-    answers: list[ProducerTask], *, max_wait: float = 600.0, just_submitted: bool = False
+def drive_wait(
+    answer: Callable[[float], ProducerTask], *, max_wait: float = 600.0, just_submitted: bool
 ) -> tuple[ProducerTask, list[float], list[float]]:
-    """Drive ``_api.wait``: each Lookup gets the next answer; returns the result, the times of
-    the look-ups and the pauses asked for."""
+    """Drive ``_api.wait`` on a clock that starts at 0: each Lookup gets ``answer(now)``;
+    returns the result, the times of the look-ups and the pauses asked for."""
     plan = _api.wait("t-1", max_wait=max_wait, schedule=SCHEDULE, just_submitted=just_submitted)
-    now = 1000.0
+    now = 0.0
     looks: list[float] = []
     pauses: list[float] = []
     outcome: Any = None
-    pending = list(answers)
     try:
         while True:
             step = plan.send(outcome)
@@ -37,10 +37,22 @@ def run_wait(
                 pauses.append(step.seconds)
                 now += step.seconds
             elif isinstance(step, _api.Lookup):
-                looks.append(now - 1000.0)
-                outcome = pending.pop(0) if len(pending) > 1 else pending[0]
+                looks.append(now)
+                outcome = answer(now)
     except StopIteration as done:
         return done.value, looks, pauses
+
+
+def run_wait(
+    answers: list[ProducerTask], *, max_wait: float = 600.0, just_submitted: bool = False
+) -> tuple[ProducerTask, list[float], list[float]]:
+    """``drive_wait`` with the answers given in turn (the last one repeated)."""
+    pending = list(answers)
+
+    def answer(now: float) -> ProducerTask:
+        return pending.pop(0) if len(pending) > 1 else pending[0]
+
+    return drive_wait(answer, max_wait=max_wait, just_submitted=just_submitted)
 
 
 def test_pauses_grow_from_the_first_interval_to_the_cap() -> None:
@@ -85,24 +97,15 @@ def test_timeout_returns_the_running_task_after_a_last_look_at_the_deadline() ->
     assert looks[-1] == pytest.approx(10.0)
 
 
-def noticed_after(finish: float, *, just_submitted: bool = True) -> float:
-    """Drive ``_api.wait`` on a task that completes ``finish`` seconds after the wait starts;
-    how many seconds after that the wait returned it."""
-    plan = _api.wait("t-1", max_wait=3600.0, schedule=SCHEDULE, just_submitted=just_submitted)
-    now, outcome = 0.0, None
-    try:
-        while True:
-            step = plan.send(outcome)
-            outcome = None
-            if isinstance(step, _api.Now):
-                outcome = now
-            elif isinstance(step, _api.Sleep):
-                now += step.seconds
-            elif isinstance(step, _api.Lookup):
-                outcome = _task("complete" if now >= finish else "processing")
-    except StopIteration as done:
-        assert done.value.is_complete
-        return now - finish
+def noticed_after(finish: float) -> float:
+    """How long after finishing (``finish`` s after it was submitted) a task is returned."""
+    task, looks, _ = drive_wait(
+        lambda now: _task("complete" if now >= finish else "processing"),
+        max_wait=3600.0,
+        just_submitted=True,
+    )
+    assert task.is_complete
+    return looks[-1] - finish
 
 
 @pytest.mark.parametrize("finish", [0.1, 1.0, 1.99])
