@@ -1,10 +1,10 @@
-"""What each of the 18 tools puts on the wire, checked with respx against the vendor's OpenAPI.
+"""What each of the 18 tools puts on the wire, checked with respx against the vendor's documents.
 
 For every tool that makes a request, sync and async: the path, the Bearer header, the exact JSON
-body, and that the body validates against the request schema the vendor publishes for that path
-(read at test time from ``shared/reference/producer-openapi.json``, never copied here). Also what
-the model reads back (content) and what the program gets (the typed artifact), and that invalid
-arguments are refused with a message naming the field before anything is sent.
+body, and that the body validates against the request schema the vendor documents for that path
+(``wire_facts.py``, checked against the vendor's OpenAPI file by ``test_vendor_documents.py``).
+Also what the model reads back (content) and what the program gets (the typed artifact), and that
+invalid arguments are refused with a message naming the field before anything is sent.
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,6 +23,7 @@ import respx
 from langchain_core.messages import ToolCall, ToolMessage
 from langchain_core.tools import BaseTool
 from tool_names import AUDIO_TOOL_NAMES, INFO_TOOL_NAMES
+from wire_facts import REQUEST_SCHEMAS
 
 from langchain_producer import ProducerToolkit
 from langchain_producer._constants import DEFAULT_MODEL_ENV
@@ -39,7 +38,6 @@ from langchain_producer.models import (
 
 BASE_URL = "https://api.test"
 API_KEY = "sk-test"
-SPEC_PATH = Path(__file__).parents[1].parent / "shared/reference/producer-openapi.json"
 HOOK = "https://hooks.example.com/producer"
 
 NUMERIC_FIELDS = (
@@ -102,20 +100,8 @@ def tool_call(name: str, args: dict[str, Any]) -> ToolCall:
 # The vendor's request schemas.
 
 
-@cache
-def _spec() -> dict[str, Any]:
-    return json.loads(SPEC_PATH.read_text(encoding="utf-8"))
-
-
 def request_schema(path: str) -> dict[str, Any]:
-    schema = copy.deepcopy(
-        _spec()["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
-    )
-    if path == "/producer/lyrics":
-        # Known spec bug, documented in shared/reference/producer-api.md (Endpoints table):
-        # `/producer/lyrics` types `prompt` as `object` though it is a string.
-        schema["properties"]["prompt"] = {"type": "string"}
-    return schema
+    return copy.deepcopy(REQUEST_SCHEMAS[path])
 
 
 def assert_spec_valid(path: str, body: dict[str, Any]) -> None:
@@ -142,16 +128,22 @@ def test_schema_check_has_teeth() -> None:
         {"action": "stems", "audio_id": "a"},  # lyric and prompt are required
         {**good, "continue_at": False},
         {**good, "weirdness": None},
+        {**good, "weirdness": 1.5},
+        {**good, "sound_strength": 0.1},
+        {**good, "prompt": "x" * 201},
         {**good, "model": "FUZZ-9"},
         {**good, "custom": "true"},
+        {key: value for key, value in good.items() if key != "audio_id"},
+        {**good, "action": "extend"},  # continue_at
+        {**good, "action": "replace_section", "replace_section_start": 1},
     ):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.Draft7Validator(audios).validate(bad)
-    original = _spec()["paths"]["/producer/lyrics"]["post"]["requestBody"]["content"]
-    assert original["application/json"]["schema"]["properties"]["prompt"]["type"] == "object"
     assert request_schema("/producer/lyrics")["properties"]["prompt"] == {"type": "string"}
     with pytest.raises(jsonschema.ValidationError):
         assert_spec_valid("/producer/lyrics", {"prompt": {"text": "winter"}})
+    with pytest.raises(jsonschema.ValidationError):
+        assert_spec_valid("/producer/tasks", {"action": "retrieve_batch", "ids": ["a"] * 51})
 
 
 # --------------------------------------------------------------------------------------------

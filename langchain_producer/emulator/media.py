@@ -11,12 +11,21 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+import re
 import struct
 import sys
 import wave
 import zipfile
 import zlib
 from array import array
+from typing import TYPE_CHECKING
+
+import httpx
+
+from langchain_producer.emulator.answers import error_response, not_found
+
+if TYPE_CHECKING:
+    from langchain_producer.emulator.service import ProducerEmulator
 
 SAMPLE_RATE = 11025
 """Samples per second of every WAV the emulator serves (mono, 16-bit)."""
@@ -30,9 +39,18 @@ def digest(seed: str) -> bytes:
     return hashlib.sha256(seed.encode("utf-8")).digest()
 
 
-def song_duration(seed: str) -> float:
-    """A duration between 3.0 and 6.0 seconds, a multiple of a quarter second."""
+def audio_seconds(seed: str) -> float:
+    """How long the served audio lasts: 3.0 to 6.0 seconds, a multiple of a quarter second."""
     return 3.0 + (digest(seed)[0] % 13) * 0.25
+
+
+def reported_duration(seed: str) -> float:
+    """The duration a song reports: 2 to 4 minutes, like the real service's songs.
+
+    Only the reported figure is realistic; the served file stays short (:func:`audio_seconds`).
+    """
+    h = digest(seed)
+    return 120.0 + int.from_bytes(h[10:12], "big") % 12000 / 100
 
 
 def _voices(seed: str, seconds: float) -> tuple[array[int], array[int]]:
@@ -132,3 +150,69 @@ def video_mp4(seed: str) -> bytes:
         + b"mdat"
         + payload
     )
+
+
+# ----------------------------------------------------------------------------- the media host
+
+_PATH = re.compile(r"^/media/(audio|preview|image|stems|video|wav)/([A-Za-z0-9-]+)\.(\w+)$")
+_TYPES = {"wav": "audio/wav", "png": "image/png", "zip": "application/zip", "mp4": "video/mp4"}
+_EXTENSION = {
+    "audio": "wav",
+    "preview": "wav",
+    "image": "png",
+    "stems": "zip",
+    "video": "mp4",
+    "wav": "wav",
+}
+
+
+def serve(emulator: ProducerEmulator, method: str, path: str) -> httpx.Response:
+    """Answer a GET under ``/media/`` as a public CDN would (no auth; 404 until ready)."""
+    if method not in ("GET", "HEAD"):
+        return error_response(405, "bad_request", f"{method} is not allowed on media: use GET.")
+    match = _PATH.match(path)
+    if match is None or _EXTENSION[match[1]] != match[3]:
+        return not_found(path)
+    with emulator.lock:
+        content = _content(emulator, match[1], match[2], emulator.clock())
+    if content is None:
+        return not_found(path)
+    return httpx.Response(
+        200,
+        headers={
+            "content-type": _TYPES[match[3]],
+            "content-length": str(len(content)),
+            "cache-control": "public, max-age=86400",
+        },
+        content=content,
+    )
+
+
+def _content(emu: ProducerEmulator, kind: str, key: str, now: float) -> bytes | None:
+    if kind == "stems":
+        task = emu.tasks.get(emu.stems.get(key, ""))
+        if task is None or task.phase(now) != "succeeded":
+            return None
+        song = task.songs[0]
+        return stems_zip(song.media_seed, song.audio_seconds)
+    source = emu.sources.get(key)
+    if kind in ("video", "wav"):
+        if key not in (emu.videos if kind == "video" else emu.wavs):
+            return None
+        seed = source.media_seed if source else key
+        if kind == "video":
+            return video_mp4(seed)
+        return song_wav(seed, source.audio_seconds if source else audio_seconds(seed))
+    stems_task = emu.tasks.get(emu.stems.get(key, ""))
+    task = stems_task or (emu.tasks.get(source.task_id or "") if source else None)
+    if task is None:
+        return None
+    phase = task.phase(now)
+    song = task.songs[0]
+    if kind == "image":
+        return cover_png(song.media_seed) if phase != "pending" else None
+    if kind == "preview" and not song.is_stems:
+        return preview_wav(song.media_seed, song.audio_seconds) if phase != "pending" else None
+    if kind == "audio" and not song.is_stems and phase == "succeeded":
+        return song_wav(song.media_seed, song.audio_seconds)
+    return None
