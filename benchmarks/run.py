@@ -29,6 +29,7 @@ import pstats
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -313,62 +314,8 @@ def profile_tool(emu: ProducerEmulator, task_id: str, calls: int = 1000) -> str:
 # --------------------------------------------------------------------------------------------
 # 2. The reference MCP server (mcp-producer) through langchain-mcp-adapters.
 
-# Runs inside the throwaway venv (never this repo's): it starts mcp-producer as a stdio server
-# pointed at the emulator, loads its tools with langchain-mcp-adapters over one persistent
-# session, and interleaves its producer_get_task with a bare kept-alive httpx request.
-MCP_WORKER = r"""
-import asyncio, gc, json, os, statistics, sys, time
-import httpx
-from langchain_mcp_adapters.client import MultiServerMCPClient
-from langchain_mcp_adapters.tools import load_mcp_tools
-
-cfg = json.loads(sys.argv[1])
-server = os.path.join(os.path.dirname(sys.executable), "mcp-producer")
-env = dict(os.environ, ACEDATACLOUD_API_BASE_URL=cfg["base_url"],
-           ACEDATACLOUD_API_TOKEN=cfg["token"], LOG_LEVEL="WARNING")
-
-async def main():
-    mcp = MultiServerMCPClient({"producer": {"command": server, "args": ["--transport", "stdio"],
-                                             "transport": "stdio", "env": env}})
-    async with mcp.session("producer") as session:
-        tools = {t.name: t for t in await load_mcp_tools(session)}
-        tool = tools["producer_get_task"]
-        # The audio record as the vendor documents it has no response.success: the reference
-        # tool then takes the task for unfinished and sleeps 5 s before answering.
-        audio, first = [], None
-        for _ in range(cfg["audio_calls"]):
-            start = time.perf_counter_ns()
-            first = await tool.ainvoke({"task_id": cfg["audio_task"]})
-            audio.append(time.perf_counter_ns() - start)
-        # Overhead is measured on a finished lyrics task (response.success true: no sleep).
-        args = {"task_id": cfg["task_id"]}
-        async with httpx.AsyncClient(headers={"Authorization": "Bearer " + cfg["token"]}) as bare:
-            url = cfg["base_url"] + "/producer/tasks"
-            body = {"action": "retrieve", "id": cfg["task_id"]}
-            async def bare_post():
-                return (await bare.post(url, json=body)).json()
-            async def mcp_call():
-                return await tool.ainvoke(args)
-            variants = {"bare httpx.AsyncClient.post": bare_post,
-                        "mcp-producer producer_get_task (ainvoke)": mcp_call}
-            names = list(variants)
-            for name in names:
-                for _ in range(max(5, cfg["block"])):
-                    await variants[name]()
-            samples = {name: [] for name in names}
-            gc.collect()
-            for r in range(cfg["rounds"]):
-                shift = r % len(names)
-                for name in names[shift:] + names[:shift]:
-                    for _ in range(cfg["block"]):
-                        start = time.perf_counter_ns()
-                        await variants[name]()
-                        samples[name].append(time.perf_counter_ns() - start)
-    print(json.dumps({"samples": samples, "tools": len(tools), "audio": audio,
-                      "first": str(first)[:400]}))
-
-asyncio.run(main())
-"""
+# The worker (mcp_worker.py) runs inside the throwaway venv, never this repo's.
+MCP_WORKER = Path(__file__).resolve().parent / "mcp_worker.py"
 
 
 def bench_mcp(
@@ -380,11 +327,11 @@ def bench_mcp(
     config.update(rounds=max(2, rounds // 3), block=block)
     try:
         done = subprocess.run(
-            [mcp_python, "-c", MCP_WORKER, json.dumps(config)],
+            [mcp_python, str(MCP_WORKER), json.dumps(config)],
             capture_output=True,
             text=True,
             timeout=180,
-            cwd="/tmp",  # never import anything from this repo in the reference venv
+            cwd=tempfile.gettempdir(),  # never import anything from this repo there
         )
     except (OSError, subprocess.TimeoutExpired) as error:
         return {"skipped": f"the MCP worker failed: {error!r}"}
