@@ -172,24 +172,23 @@ class _Planned:
 def safe_name(text: str | None, *, fallback: str = "file", max_chars: int = MAX_NAME_CHARS) -> str:
     """A file name stem made from untrusted text (a title, an id).
 
-    Only ASCII letters, digits, ``.``, ``_``, ``-`` and single spaces survive; there is never a
-    path separator, a ``..``, a leading dot or dash, or a Windows device name.
+    Only ASCII letters, digits, ``.``, ``_`` and ``-`` survive (spaces become ``-``, so a name
+    needs no quoting in a shell); there is never a path separator, a ``..``, a leading dot or
+    dash, or a Windows device name.
 
     Examples:
         >>> safe_name("../../etc/passwd")
         'etc-passwd'
         >>> safe_name("Café del Mar: Sunset / Remix")
-        'Cafe del Mar- Sunset - Remix'
+        'Cafe-del-Mar-Sunset-Remix'
         >>> safe_name("...", fallback="song")
         'song'
     """
     folded = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode("ascii")
-    cleaned = re.sub(r"[^A-Za-z0-9._ -]+", "-", folded)
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", folded)
     cleaned = re.sub(r"\.{2,}", ".", cleaned)
-    cleaned = re.sub(r"\s+", " ", cleaned)
     cleaned = re.sub(r"-{2,}", "-", cleaned)
-    cleaned = cleaned[:max_chars].strip(" .-_")
-    cleaned = re.sub(r"(?:\s*-\s*){2,}", "-", cleaned)
+    cleaned = cleaned[:max_chars].strip(".-_")
     if not cleaned:
         return fallback
     if cleaned.split(".")[0].strip().lower() in _RESERVED_NAMES:  # CON, NUL... on Windows

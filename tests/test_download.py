@@ -139,8 +139,8 @@ def test_files_finished_before_a_failure_are_kept_and_reported(tmp_path: Path) -
     song = _song(image_url="https://cdn.example/img/abc.png")
     with pytest.raises(DownloadError) as caught:
         _client(handler).download(song, tmp_path)
-    assert [p.name for p in caught.value.saved] == ["My Song-abc12345.mp3"]
-    assert _leftovers(tmp_path) == ["My Song-abc12345.mp3"]
+    assert [p.name for p in caught.value.saved] == ["My-Song-abc12345.mp3"]
+    assert _leftovers(tmp_path) == ["My-Song-abc12345.mp3"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -256,16 +256,17 @@ def test_safe_name_never_yields_a_path(title: str) -> None:
     name = safe_name(title)
     assert name and "/" not in name and "\\" not in name and ".." not in name
     assert not name.startswith(".")
+    assert not any(c.isspace() for c in name)  # shell-friendly: nothing to quote
     assert len(name) <= MAX_NAME_CHARS
 
 
 def test_clashing_names_get_a_counter_and_nothing_is_overwritten(tmp_path: Path) -> None:
-    (tmp_path / "My Song-abc12345.mp3").write_bytes(b"mine")
+    (tmp_path / "My-Song-abc12345.mp3").write_bytes(b"mine")
     client = _client(lambda r: httpx.Response(200, content=AUDIO))
     first = client.download(_song(), tmp_path)
     second = client.download(_song(), tmp_path)
-    assert [p.name for p in first + second] == ["My Song-abc12345-2.mp3", "My Song-abc12345-3.mp3"]
-    assert (tmp_path / "My Song-abc12345.mp3").read_bytes() == b"mine"
+    assert [p.name for p in first + second] == ["My-Song-abc12345-2.mp3", "My-Song-abc12345-3.mp3"]
+    assert (tmp_path / "My-Song-abc12345.mp3").read_bytes() == b"mine"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -339,7 +340,7 @@ def test_kinds_select_files_and_unknown_kinds_are_refused(tmp_path: Path) -> Non
     client = _client(lambda r: httpx.Response(200, content=AUDIO))
     song = _song(image_url="https://cdn.example/i/abc.png", video_url="https://cdn.example/v.mp4")
     assert [p.name for p in client.download(song, tmp_path, kinds={"image"})] == [
-        "My Song-abc12345-cover.png"
+        "My-Song-abc12345-cover.png"
     ]
     with pytest.raises(ProducerValidationError, match="Unknown download kind"):
         client.download(song, tmp_path, kinds={"lyrics"})
@@ -369,7 +370,7 @@ def test_progress_reports_bytes_done_and_total(tmp_path: Path) -> None:
     done = [r.bytes_done for r in reports]
     assert done == sorted(done) and done[0] == 0 and done[-1] == len(body)
     assert {r.bytes_total for r in reports} == {len(body)}
-    assert reports[-1].fraction == 1.0 and reports[-1].name == "My Song-abc12345.mp3"
+    assert reports[-1].fraction == 1.0 and reports[-1].name == "My-Song-abc12345.mp3"
 
 
 async def test_async_download_on_the_emulator_with_a_coroutine_callback(tmp_path: Path) -> None:
