@@ -27,11 +27,22 @@ format: $(STAMP)
 test: lint
 	$(BIN)/pytest --allow-hosts=127.0.0.1,::1,localhost
 
-demo: $(STAMP)
-	$(BIN)/python examples/quickstart.py
+# The demo gets its own small venv: only the package and its `examples` extra, no test tools.
+DEMO_VENV ?= .venv-demo
+DEMO_STAMP := $(DEMO_VENV)/.installed
+
+$(DEMO_VENV)/bin/python:
+	$(PYTHON) -m venv $(DEMO_VENV)
+
+$(DEMO_STAMP): pyproject.toml | $(DEMO_VENV)/bin/python
+	$(DEMO_VENV)/bin/python -m pip install --quiet -e '.[examples]'
+	touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
+	$(DEMO_VENV)/bin/python examples/quickstart.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_VENV) out .pytest_cache .mypy_cache .ruff_cache

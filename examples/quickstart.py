@@ -6,7 +6,7 @@ it needs no token, no network and no money. Set ``ACEDATACLOUD_API_TOKEN`` to us
 API, and ``OPENAI_API_KEY`` (with ``langchain-openai``) or ``ANTHROPIC_API_KEY`` (with
 ``langchain-anthropic``) to let a real model drive the tools.
 
-The files land in ``./out/``.
+The files land in ``./out/quickstart/``, which each run replaces (the last run's files go).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 import sys
 import time
 import uuid
@@ -34,7 +35,11 @@ from langchain_producer.download import DownloadProgress, safe_name
 from langchain_producer.emulator import ProducerEmulator
 from langchain_producer.tools import PROGRESS_EVENT
 
-OUT = Path("out")
+OUT = Path("out") / "quickstart"
+NOTE = "ABOUT.txt"
+NOTE_TEXT = (
+    "Files of the last `make demo` run (examples/quickstart.py); the next run replaces them.\n"
+)
 TOOL_NAMES = [
     "producer_generate_lyrics",
     "producer_generate_custom_music",
@@ -193,7 +198,7 @@ def _short(value: Any, limit: int = 110) -> str:
 
 
 def download_results(client: ProducerClient, results: list[ToolMessage]) -> list[Path]:
-    """Save the finished song, its WAV and its stems (the tools' typed artifacts) into ./out/."""
+    """Save the finished song, its WAV and its stems (the tools' typed artifacts) into OUT."""
     saved: list[Path] = []
     last_name = ""
 
@@ -231,8 +236,19 @@ def unpack_stems(archive: Path) -> list[Path]:
     return unpacked
 
 
+def fresh_output_folder() -> None:
+    """Empty OUT for this run: only a folder an earlier run made (it holds NOTE) is removed."""
+    if OUT.exists():
+        if not (OUT / NOTE).is_file():
+            raise SystemExit(f"{OUT} exists but was not made by this demo: move it away first.")
+        shutil.rmtree(OUT)
+    OUT.mkdir(parents=True)
+    (OUT / NOTE).write_text(NOTE_TEXT, encoding="utf-8")
+
+
 def main() -> int:
     started = time.monotonic()
+    fresh_output_folder()  # first: a folder that is not ours stops the demo before it starts
     model, model_name = choose_model()
     toolkit, on_emulator = choose_toolkit()
     if on_emulator:
@@ -248,7 +264,7 @@ def main() -> int:
 
     print(f"User: {REQUEST}\n")
     results = list(run_agent(agent))
-    print("\nDownloading into ./out/ ...")
+    print(f"\nDownloading into {OUT}/ ...")
     saved = download_results(toolkit.producer_client, results)
     toolkit.producer_client.close()
 

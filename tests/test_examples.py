@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import time
@@ -42,6 +44,11 @@ def _playable(path: Path) -> float:
 
 
 def test_quickstart_runs_offline_on_the_emulator_and_leaves_playable_wavs(tmp_path: Path) -> None:
+    folder = tmp_path / "out" / "quickstart"
+    # What an earlier run left: the next run replaces it.
+    folder.mkdir(parents=True)
+    (folder / "ABOUT.txt").write_text("an earlier run")
+    (folder / "Old-Song-00000000.wav").write_bytes(b"old")
     started = time.monotonic()
     result = _run("quickstart.py", tmp_path)
     elapsed = time.monotonic() - started
@@ -59,7 +66,7 @@ def test_quickstart_runs_offline_on_the_emulator_and_leaves_playable_wavs(tmp_pa
     assert "processing" in out and "complete 100%" in out  # visible progress
     assert elapsed < 60
 
-    folder = tmp_path / "out"
+    assert not (folder / "Old-Song-00000000.wav").exists()
     wavs = sorted(folder.rglob("*.wav"))
     names = [p.name for p in wavs]
     assert any(name.endswith("-lossless.wav") for name in names), names
@@ -68,7 +75,39 @@ def test_quickstart_runs_offline_on_the_emulator_and_leaves_playable_wavs(tmp_pa
     [stems] = folder.glob("*-stems.zip")
     assert zipfile.ZipFile(stems).testzip() is None
     assert not [p for p in folder.rglob(".*")], "no temporary files are left"
+    # Safe, space-free names: nothing to quote in a shell.
+    assert all(re.fullmatch(r"[A-Za-z0-9._-]+", p.name) for p in folder.rglob("*")), names
     assert str(folder.resolve()) in out
+
+
+def test_quickstart_leaves_a_folder_it_did_not_make_alone(tmp_path: Path) -> None:
+    folder = tmp_path / "out" / "quickstart"
+    folder.mkdir(parents=True)
+    (folder / "mine.txt").write_text("keep me")
+    result = _run("quickstart.py", tmp_path)
+    assert result.returncode != 0
+    assert "not made by this demo" in result.stderr
+    assert (folder / "mine.txt").read_text() == "keep me"
+
+
+def test_make_demo_installs_only_the_examples_extra(tmp_path: Path) -> None:
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make is not installed")
+    venv = tmp_path / "demo-venv"
+    plan = subprocess.run(
+        [make, "-n", "demo", f"DEMO_VENV={venv}"],
+        cwd=EXAMPLES.parent,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert plan.returncode == 0, plan.stderr
+    installs = [line for line in plan.stdout.splitlines() if "pip install" in line]
+    assert installs and all(str(venv) in line for line in installs), plan.stdout
+    assert any("'.[examples]'" in line for line in installs), plan.stdout
+    assert "[test]" not in plan.stdout
+    assert f"{venv}/bin/python examples/quickstart.py" in plan.stdout
 
 
 def test_the_langgraph_example_runs_offline(tmp_path: Path) -> None:
