@@ -12,7 +12,9 @@ import time
 import wave
 import zipfile
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -144,7 +146,14 @@ def test_the_notebook_executes_without_errors(tmp_path: Path) -> None:
         resources={"metadata": {"path": str(tmp_path)}},
         kernel_manager_class=_kernel_manager(manager),
     )
-    client.execute()  # raises CellExecutionError on any error
+    media: dict[str, httpx.Response] = {}
+    with client.setup_kernel():
+        for index, cell in enumerate(notebook.cells):
+            if "server.stop()" in cell.source:
+                # While the kernel (and the emulator's server in it) runs, every player and
+                # cover shown so far must be fetchable, as a browser would fetch it.
+                media = _fetch_media(notebook.cells[:index])
+            client.execute_cell(cell, index)  # raises CellExecutionError on any error
 
     outputs = [o for cell in notebook.cells for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
@@ -152,6 +161,30 @@ def test_the_notebook_executes_without_errors(tmp_path: Path) -> None:
     assert any("PREVIEW" in item for item in html)  # the running task's preview is labelled
     assert any("<audio" in item and "/media/audio/" in item for item in html)
     assert list((tmp_path / "out" / "notebook").glob("*.wav"))
+
+    # Offline media: loopback URLs that served real files (no in-process-only host).
+    assert media, "the notebook showed no player or cover"
+    kinds = {url.split("/media/")[1].split("/")[0] for url in media}
+    assert {"audio", "preview", "image"} <= kinds, kinds
+    for url, response in media.items():
+        assert url.startswith(("http://127.0.0.1:", "http://localhost:")), url
+        assert response.status_code == 200, url
+        expected = "image/" if "/media/image/" in url else "audio/"
+        assert response.headers["content-type"].startswith(expected), url
+        assert len(response.content) > 100, url
+
+
+def _fetch_media(cells: list[Any]) -> dict[str, httpx.Response]:
+    """GET every <audio>/<img> source in the HTML outputs of ``cells``."""
+    html = [
+        output["data"]["text/html"]
+        for cell in cells
+        for output in cell.get("outputs", [])
+        if "text/html" in output.get("data", {})
+    ]
+    urls = {m for item in html for m in re.findall(r'<(?:audio|img)[^>]*\bsrc="([^"]+)"', item)}
+    with httpx.Client(timeout=10) as http:
+        return {url: http.get(url) for url in sorted(urls)}
 
 
 def _kernel_manager(specs: object) -> type:

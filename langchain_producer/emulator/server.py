@@ -21,7 +21,24 @@ class EmulatorServer:
     """A loopback HTTP server running the emulator's handler in a background thread.
 
     Every request becomes an ``httpx.Request`` given to :meth:`ProducerEmulator.handle`; the
-    ``connection`` failure mode closes the socket without answering.
+    ``connection`` failure mode closes the socket without answering. While it runs, the media
+    URLs the emulator hands out point at this server, so a browser on this machine can fetch
+    them (a notebook's player and cover art work offline). Use :meth:`ProducerEmulator.serve`
+    for a block, or :meth:`start` and :meth:`stop` where a block does not fit (a notebook).
+
+    Raises:
+        OSError: from the constructor, when ``host:port`` cannot be bound.
+
+    Example:
+        >>> from langchain_producer.emulator import ProducerEmulator
+        >>> emulator = ProducerEmulator()
+        >>> server = EmulatorServer(emulator)  # port 0: any free loopback port
+        >>> server.start()
+        >>> emulator.media_base == server.base_url
+        True
+        >>> server.stop()
+        >>> emulator.media_base
+        'http://producer.emulator'
     """
 
     def __init__(self, emulator: ProducerEmulator, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -34,9 +51,11 @@ class EmulatorServer:
         shown = f"[{self.host}]" if ":" in self.host else self.host
         self.base_url = f"http://{shown}:{self.port}"
         self._thread: threading.Thread | None = None
+        self._previous_media_base: str | None = None
 
     def start(self) -> None:
-        """Serve in a daemon thread."""
+        """Serve in a daemon thread; media URLs point here until :meth:`stop`."""
+        self._previous_media_base = self.emulator.set_media_base(self.base_url)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -46,11 +65,12 @@ class EmulatorServer:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop serving and release the port."""
+        """Stop serving, release the port, and point media URLs back where they were."""
         if self._thread is not None:
             self._httpd.shutdown()
             self._thread.join(timeout=5)
             self._thread = None
+            self.emulator.set_media_base(self._previous_media_base)
         self._httpd.server_close()
 
 

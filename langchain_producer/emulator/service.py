@@ -174,14 +174,20 @@ class ProducerEmulator:
         from langchain_producer.emulator.server import EmulatorServer
 
         server = EmulatorServer(self, host, port)
-        previous = self._public_base
-        self._public_base = server.base_url
         try:
             server.start()
             yield server
         finally:
             server.stop()
-            self._public_base = previous
+
+    def set_media_base(self, base_url: str | None) -> str | None:
+        """Build media URLs on ``base_url`` (None: ``base_url`` of the emulator); return the old.
+
+        :class:`EmulatorServer` calls it while it runs.
+        """
+        with self.lock:
+            previous, self._public_base = self._public_base, base_url
+        return previous
 
     def deliver_due_callbacks(self) -> int:
         """POST the webhook of every finished task that has not had one yet; return how many."""
