@@ -9,36 +9,28 @@ tool's answer (``result``) or the exception it raised (``error``).
 Only one thing of mcp-producer's is changed: the 5-second sleep its ``producer_get_task`` takes
 inside every poll that does not show ``success: true`` (every poll of a documented finished
 record) becomes a short one, to keep the test quick. Nothing it sends is touched.
+
+Importing this file does nothing (pytest's doctest collection imports it): all of it runs under
+``__main__``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import sys
+import types
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import tools.task_tools  # type: ignore[import-not-found]
-from tools import (  # type: ignore[import-not-found]
-    audio_tools,
-    info_tools,
-    lyrics_tools,
-    media_tools,
-    task_tools,
-)
-
 LYRIC = "[Verse]\nPaper boats on a rainy street\n[Chorus]\nSail away, sail away"
-_real_sleep = asyncio.sleep
-
-
-async def _short_sleep(seconds: float, *args: Any) -> None:
-    await _real_sleep(min(seconds, 0.05))
-
-
-tools.task_tools.asyncio.sleep = _short_sleep  # type: ignore[attr-defined]
 
 calls: list[dict[str, Any]] = []
+
+
+async def _short_sleep(seconds: float, result: Any = None) -> Any:
+    return await asyncio.sleep(min(seconds, 0.05), result)
 
 
 async def call(tool: Callable[..., Awaitable[str]], **args: Any) -> dict[str, Any]:
@@ -58,17 +50,24 @@ async def call(tool: Callable[..., Awaitable[str]], **args: Any) -> dict[str, An
     return decoded if isinstance(decoded, dict) else {}
 
 
-async def finished(task_id: str) -> dict[str, Any]:
+async def finished(task_tools: Any, task_id: str) -> dict[str, Any]:
     """Poll with producer_get_task until the record says the task finished."""
     for _ in range(100):
         record = await call(task_tools.producer_get_task, task_id=task_id)
         if record.get("finished_at"):
             return record
-        await _real_sleep(0.05)
+        await asyncio.sleep(0.05)
     raise RuntimeError(f"task {task_id} never finished")
 
 
 async def main() -> None:
+    """Call every tool of mcp-producer, in the order an agent would."""
+    audio_tools, info_tools, lyrics_tools, media_tools, task_tools = (
+        importlib.import_module(f"tools.{name}")
+        for name in ("audio_tools", "info_tools", "lyrics_tools", "media_tools", "task_tools")
+    )
+    # Its only use of asyncio is that sleep: give the module a short one, touch nothing else.
+    task_tools.asyncio = types.SimpleNamespace(sleep=_short_sleep)
     await call(info_tools.producer_list_models)
     await call(info_tools.producer_list_actions)
     await call(info_tools.producer_get_lyric_format_guide)
@@ -95,8 +94,8 @@ async def main() -> None:
         prompt="indie folk, warm",
         instrumental=False,
     )
-    record = await finished(song["task_id"])
-    await finished(custom["task_id"])
+    record = await finished(task_tools, song["task_id"])
+    await finished(task_tools, custom["task_id"])
     audio_id = record["response"]["data"][0]["id"]
     await call(task_tools.producer_get_tasks_batch, task_ids=[song["task_id"], custom["task_id"]])
 
@@ -124,7 +123,7 @@ async def main() -> None:
     ]
     for tool, args in edits:
         submitted = await call(tool, **args)
-        await finished(submitted["task_id"])
+        await finished(task_tools, submitted["task_id"])
     await call(media_tools.producer_generate_video, audio_id=audio_id)
     await call(media_tools.producer_generate_wav, audio_id=audio_id)
     # A synchronous submission (async: false): the service answers with the finished song.
