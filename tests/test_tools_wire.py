@@ -40,13 +40,10 @@ BASE_URL = "https://api.test"
 API_KEY = "sk-test"
 HOOK = "https://hooks.example.com/producer"
 
-NUMERIC_FIELDS = (
-    "continue_at",
-    "replace_section_start",
-    "replace_section_end",
-    "lyrics_strength",
-    "sound_strength",
-    "weirdness",
+NUMERIC_FIELDS = tuple(
+    name
+    for name, spec in REQUEST_SCHEMAS["/producer/audios"]["properties"].items()
+    if spec["type"] == "number"
 )
 
 

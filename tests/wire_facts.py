@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+# Written out again rather than imported from langchain_producer._constants: facts that share
+# code with what they check would confirm its mistakes instead of catching them.
 MODELS = [
     "FUZZ-2.0 Pro",
     "FUZZ-2.0",
