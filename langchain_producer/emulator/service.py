@@ -304,17 +304,13 @@ class ProducerEmulator:
 
     def _check_token(self, authorization: str | None) -> httpx.Response | None:
         """400 ``no_token`` without a token, 401 ``invalid_token`` for a wrong one."""
-        scheme, _, token = (authorization or "").partition(" ")
+        scheme, _, token = (authorization or "").strip().partition(" ")
         token = token.strip()
-        if (
-            not authorization
-            or not authorization.strip()
-            or (scheme.lower() == "bearer" and not token)
-        ):
+        if not token and scheme.lower() in ("", "bearer"):
             return error_response(
                 400, "no_token", "No token: send 'Authorization: Bearer <token>'."
             )
-        if scheme.lower() != "bearer":
+        if scheme.lower() != "bearer" or not token:
             return error_response(
                 401, "invalid_token", "Send the token as 'Authorization: Bearer <token>'."
             )
