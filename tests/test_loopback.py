@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +12,13 @@ from typing import Any
 import pytest
 from langchain_core.messages import ToolMessage
 
-from langchain_producer import ProducerTask, ProducerToolkit, ProducerValidationError, WavResult
+from langchain_producer import (
+    Generate,
+    ProducerTask,
+    ProducerToolkit,
+    ProducerValidationError,
+    WavResult,
+)
 from langchain_producer.download import DownloadError
 from langchain_producer.emulator import EmulatorServer, ProducerEmulator
 
@@ -149,3 +156,20 @@ def test_a_dropped_connection_on_a_media_download_leaves_nothing(
     finally:
         del client.http.headers["X-Emulator-Fail"]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_client_backs_off_by_itself_on_a_429_without_retry_after(
+    emu: ProducerEmulator, toolkit: ProducerToolkit
+) -> None:
+    # No Retry-After is documented: the emulator sends some 429s without one, and the client's
+    # own back-off must carry the look-up through (it is free, so it is retried).
+    client = toolkit.client  # max_retries=1
+    task = client.submit(Generate(prompt="rain"))
+    emu.fail_next("rate_limit_no_retry_after")
+    before = len(emu.requests)
+    started = time.monotonic()
+    seen = client.get_task(task.task_id)
+    assert seen.task_id == task.task_id
+    assert len(emu.requests[before:]) == 2  # the 429, then the answer
+    # With no Retry-After to honour, the pause is the client's own (0.5 s +- jitter, first try).
+    assert time.monotonic() - started >= 0.2
