@@ -6,11 +6,20 @@ from collections.abc import Iterable
 from typing import Any
 
 from langchain_core.tools import BaseTool, BaseToolkit
-from pydantic import ConfigDict, Field, ValidationError
+from pydantic import (
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
+from langchain_producer.approval import interrupt_on
 from langchain_producer.client import ProducerClient
 from langchain_producer.errors import ProducerValidationError
 from langchain_producer.settings import ProducerSettings, invalid_settings
+from langchain_producer.spending import Spending, SpendingGuard, check_limit
 from langchain_producer.tools import ALL_TOOLS, AudioTool, ProducerTool
 from langchain_producer.tools.audio import SongMaxWait, Wait
 from langchain_producer.tools.tasks import LookupMaxWait, TaskLookupTool
@@ -33,6 +42,15 @@ class ProducerToolkit(BaseToolkit):
         max_wait: Seconds a song tool waits before handing back the running task.
         get_task_wait: Seconds ``producer_get_task`` / ``producer_get_tasks_batch`` wait for a
             task to finish before answering (0: look once).
+        max_paid_calls: The most paid calls (accepted submissions) the toolkit's tools may make
+            in all; past it a paid tool sends nothing and tells the model the limit is reached.
+            None (default): no limit; 0: no paid calls (the free tools still work). Counted in
+            the graph's store when there is one, so the count survives restarts and is shared
+            by every process on that store (see ``langchain_producer.spending``).
+        max_paid_calls_per_thread: The same, per LangGraph thread (one conversation).
+        approve_paid_calls: Before each paid call, pause the graph with LangGraph's
+            ``interrupt()`` until a person approves, edits or rejects it (see
+            ``langchain_producer.approval``). Needs a graph with a checkpointer.
 
     Raises:
         ProducerValidationError: An unknown keyword, a bad value, or ``client=`` together
@@ -52,11 +70,18 @@ class ProducerToolkit(BaseToolkit):
     wait: Wait = AudioTool.model_fields["wait"].default
     max_wait: SongMaxWait = AudioTool.model_fields["max_wait"].default
     get_task_wait: LookupMaxWait = TaskLookupTool.model_fields["max_wait"].default
+    approve_paid_calls: bool = ProducerTool.model_fields["approve_paid_calls"].default
+
+    # Spending settings: enforced by the toolkit's one SpendingGuard, shared by its paid tools.
+    max_paid_calls: int | None = None
+    max_paid_calls_per_thread: int | None = None
 
     settings: ProducerSettings
     """The shared client's settings (shown in the repr and dumps, the key masked)."""
     client: ProducerClient = Field(exclude=True, repr=False)
     """The client every tool shares."""
+
+    _guard: SpendingGuard = PrivateAttr()
 
     def __init__(self, **values: Any) -> None:
         # Client settings are ProducerSettings' own fields: nothing to mirror or forward here.
@@ -81,10 +106,47 @@ class ProducerToolkit(BaseToolkit):
                 error, known=_CLIENT_SETTINGS | set(type(self).model_fields)
             ) from None
 
+    @field_validator("max_paid_calls", "max_paid_calls_per_thread", mode="before")
+    @classmethod
+    def _whole_number(cls, value: Any, info: ValidationInfo) -> Any:
+        return check_limit(value, info.field_name or "limit")
+
+    def model_post_init(self, context: Any) -> None:
+        self._guard = SpendingGuard(
+            max_paid_calls=self.max_paid_calls,
+            max_paid_calls_per_thread=self.max_paid_calls_per_thread,
+        )
+
     @property
     def producer_client(self) -> ProducerClient:
         """The client all tools share (for notebooks and plain LangGraph nodes)."""
         return self.client
+
+    def spending(self) -> Spending:
+        """What the toolkit's paid tools spent in this process: accepted calls by action with
+        their task ids, calls of unknown outcome, and what the limit still allows.
+
+        Examples:
+            >>> from langchain_producer.emulator import ProducerEmulator
+            >>> toolkit = ProducerToolkit(api_key="demo", transport=ProducerEmulator().transport)
+            >>> toolkit.spending().paid_calls
+            0
+        """
+        return self._guard.spending()
+
+    def interrupt_on(self) -> dict[str, Any]:
+        """The ``interrupt_on`` mapping of LangChain's ``HumanInTheLoopMiddleware`` for exactly
+        the billable tools, each with a review text saying what will be billed.
+
+        Examples:
+            >>> from langchain_producer.emulator import ProducerEmulator
+            >>> toolkit = ProducerToolkit(api_key="demo", transport=ProducerEmulator().transport)
+            >>> "producer_generate_music" in toolkit.interrupt_on()
+            True
+            >>> "producer_get_task" in toolkit.interrupt_on()
+            False
+        """
+        return interrupt_on(self.get_tools(billable=True))
 
     def get_tools(
         self, names: Iterable[str] | None = None, *, billable: bool | None = None
@@ -122,4 +184,6 @@ class ProducerToolkit(BaseToolkit):
             settings.update(wait=self.wait, max_wait=self.max_wait)
         elif issubclass(cls, TaskLookupTool):
             settings.update(max_wait=self.get_task_wait)
+        if cls.billable:
+            settings.update(spending_guard=self._guard, approve_paid_calls=self.approve_paid_calls)
         return cls(**settings)

@@ -16,10 +16,13 @@ from pydantic import ConfigDict, Field, ValidationError
 from pydantic.v1 import ValidationError as ValidationErrorV1
 
 from langchain_producer._api import Plan
+from langchain_producer.approval import is_invalid_resume
 from langchain_producer.client import ProducerClient
 from langchain_producer.errors import ProducerError
 from langchain_producer.models import ProducerTask, Song
 from langchain_producer.params import ToolArgs
+from langchain_producer.spending import SpendingGuard
+from langchain_producer.tools._paid import error_content, paid_plan, result_content
 
 PROGRESS_EVENT = "producer_task_progress"
 """Name of the custom event sent each time a tool looks at a running task. Its data:
@@ -43,6 +46,10 @@ PAID = "Paid per call: never repeat one."
 
 
 def _explain_invalid_arguments(error: ValidationError | ValidationErrorV1) -> str:
+    if is_invalid_resume(error):
+        # A person's malformed answer to an approval, not the model's arguments: LangGraph
+        # fails that resume and keeps the question open, so it can be answered again.
+        raise error
     problems = [
         f"{'.'.join(str(p) for p in item['loc']) or 'arguments'}: {item['msg']}"
         for item in error.errors()
@@ -74,8 +81,15 @@ class ProducerTool(BaseTool):
         bool | str | Callable[[ValidationError | ValidationErrorV1], str] | None
     ) = _explain_invalid_arguments
 
+    spending_guard: SpendingGuard | None = Field(default=None, exclude=True, repr=False)
+    """Counts this tool's paid calls and enforces spending limits (the toolkit shares one)."""
+    approve_paid_calls: bool = False
+    """Pause the graph for a person's approval before each paid call (``interrupt()``)."""
+
     billable: ClassVar[bool] = False
     """True for tools whose call the service bills."""
+    action: ClassVar[str | None] = None
+    """The Producer action a paid tool submits (the audio tools take it from their schema)."""
     purpose: ClassVar[str]
     """What the tool does and when to use it: the start of its description, which ``guidance()``
     completes (the one way a description is made)."""
@@ -105,6 +119,10 @@ class ProducerTool(BaseTool):
         if isinstance(schema, type) and issubclass(schema, ToolArgs):
             return schema
         return super().tool_call_schema
+
+    def paid_action(self) -> str:
+        """The Producer action this tool's call submits (what a paid call is billed for)."""
+        return self.action or self.name
 
     # What a subclass writes.
 
@@ -143,10 +161,10 @@ class ProducerTool(BaseTool):
             _write_to_graph_stream(data)
 
         try:
-            artifact = self.client.run(self.plan(**self._arguments(args, kwargs)), progress)
+            artifact = self.client.run(paid_plan(self, self._arguments(args, kwargs)), progress)
         except ProducerError as error:
-            raise ToolException(_dumps(error.to_dict())) from error
-        return _dumps(self.content(artifact)), artifact
+            raise ToolException(_dumps(error_content(self, error))) from error
+        return _dumps(result_content(self, self.content(artifact), artifact)), artifact
 
     async def _arun(
         self,
@@ -163,10 +181,12 @@ class ProducerTool(BaseTool):
             _write_to_graph_stream(data)
 
         try:
-            artifact = await self.client.arun(self.plan(**self._arguments(args, kwargs)), progress)
+            artifact = await self.client.arun(
+                paid_plan(self, self._arguments(args, kwargs)), progress
+            )
         except ProducerError as error:
-            raise ToolException(_dumps(error.to_dict())) from error
-        return _dumps(self.content(artifact)), artifact
+            raise ToolException(_dumps(error_content(self, error))) from error
+        return _dumps(result_content(self, self.content(artifact), artifact)), artifact
 
 
 def _dumps(content: dict[str, Any]) -> str:

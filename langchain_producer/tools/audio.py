@@ -49,6 +49,9 @@ class AudioTool(ProducerTool):
     wait: Wait = True
     max_wait: SongMaxWait = 600.0
 
+    def paid_action(self) -> str:
+        return self.args_schema.action
+
     def guidance(self) -> str:
         mode = "" if self.wait else f" {_RETURNS_AT_ONCE}"
         return f"{super().guidance()}{mode} {POLLING_BRIEF}"

@@ -45,6 +45,7 @@ class GenerateLyricsTool(ProducerTool):
     )
     args_schema: type[BaseModel] = LyricsArgs
     billable: ClassVar[bool] = True
+    action: ClassVar[str | None] = "lyrics"
 
     def plan(self, **kwargs: Any) -> Plan[Lyrics]:
         return self.client.plan_lyrics(kwargs["prompt"])
@@ -66,6 +67,7 @@ class UploadAudioTool(ProducerTool):
     )
     args_schema: type[BaseModel] = UploadArgs
     billable: ClassVar[bool] = True
+    action: ClassVar[str | None] = "upload"
 
     def plan(self, **kwargs: Any) -> Plan[UploadedAudio]:
         return self.client.plan_upload(kwargs["audio_url"])
@@ -84,6 +86,7 @@ class GenerateVideoTool(ProducerTool):
     purpose: ClassVar[str] = "An mp4 music video of a finished song."
     args_schema: type[BaseModel] = AudioIdArgs
     billable: ClassVar[bool] = True
+    action: ClassVar[str | None] = "video"
 
     def plan(self, **kwargs: Any) -> Plan[Video]:
         return self.client.plan_video(kwargs["audio_id"])
@@ -99,6 +102,7 @@ class GenerateWavTool(ProducerTool):
     purpose: ClassVar[str] = "The lossless WAV file of a finished song."
     args_schema: type[BaseModel] = AudioIdArgs
     billable: ClassVar[bool] = True
+    action: ClassVar[str | None] = "wav"
 
     def plan(self, **kwargs: Any) -> Plan[WavResult]:
         return self.client.plan_wav(kwargs["audio_id"])
