@@ -14,13 +14,16 @@ from langchain_producer._constants import DEFAULT_MODEL, MODELS, AudioAction, Pr
 from langchain_producer.client import ProducerClient
 from langchain_producer.download import DownloadError, DownloadProgress
 from langchain_producer.errors import (
+    ApprovalUnavailableError,
     AuthenticationError,
     InsufficientBalanceError,
+    PaidCallRejectedError,
     ProducerAPIError,
     ProducerConnectionError,
     ProducerError,
     ProducerValidationError,
     RateLimitError,
+    SpendingLimitError,
     SubmissionUncertainError,
     TaskFailedError,
     TaskNotFoundError,
@@ -50,6 +53,7 @@ from langchain_producer.params import (
     Variation,
 )
 from langchain_producer.settings import ProducerSettings
+from langchain_producer.spending import Spending
 from langchain_producer.toolkit import ProducerToolkit
 
 try:
@@ -60,6 +64,7 @@ except _metadata.PackageNotFoundError:  # imported from a source tree that was n
 __all__ = [
     "DEFAULT_MODEL",
     "MODELS",
+    "ApprovalUnavailableError",
     "AudioAction",
     "AudioParams",
     "AuthenticationError",
@@ -71,6 +76,7 @@ __all__ = [
     "GenerateCustom",
     "InsufficientBalanceError",
     "Lyrics",
+    "PaidCallRejectedError",
     "ProducerAPIError",
     "ProducerClient",
     "ProducerConnectionError",
@@ -83,6 +89,8 @@ __all__ = [
     "RateLimitError",
     "ReplaceSection",
     "Song",
+    "Spending",
+    "SpendingLimitError",
     "Stems",
     "SubmissionUncertainError",
     "SwapInstrumentals",
