@@ -62,8 +62,8 @@ def check_limit(value: Any, name: str) -> int | None:
     if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
         return value
     raise ProducerValidationError(
-        f"{name} must be a whole number >= 0 or None, got {value!r}.",
-        hint=f"Pass e.g. {name}=5; 0 allows no paid calls at all, None means no limit.",
+        f"{name} must be a whole number >= 0 (0: no paid calls) or None (no limit), "
+        f"got {value!r}."
     )
 
 

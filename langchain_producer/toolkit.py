@@ -109,7 +109,10 @@ class ProducerToolkit(BaseToolkit):
     @field_validator("max_paid_calls", "max_paid_calls_per_thread", mode="before")
     @classmethod
     def _whole_number(cls, value: Any, info: ValidationInfo) -> Any:
-        return check_limit(value, info.field_name or "limit")
+        try:
+            return check_limit(value, info.field_name or "limit")
+        except ProducerValidationError as error:  # reported with the other settings' errors
+            raise ValueError(error.message.removesuffix(".")) from None
 
     def model_post_init(self, context: Any) -> None:
         self._guard = SpendingGuard(
