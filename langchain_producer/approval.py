@@ -164,7 +164,7 @@ def ask_approval(
         "type": APPROVAL_REQUEST,
         "tool": tool.name,
         "action": action,
-        "args": arguments,
+        "args": _as_given(tool, arguments),
         "billable": True,
         "description": f"{billing_note(tool.name, action)} {_HOW_TO_ANSWER}",
     }
@@ -189,6 +189,17 @@ def ask_approval(
             hint="Tell the user the edit could not be used, and ask how to proceed.",
         ) from None
     return edited.model_dump(exclude_unset=True)
+
+
+def _as_given(tool: BaseTool, arguments: dict[str, Any]) -> dict[str, Any]:
+    """The arguments a reviewer needs to see: those set to something else than the default."""
+    schema = tool.args_schema
+    if isinstance(schema, type) and issubclass(schema, BaseModel):
+        try:
+            return schema.model_validate(arguments).model_dump(exclude_defaults=True)
+        except ValidationError:  # pragma: no cover - the tool validated them already
+            pass
+    return dict(arguments)
 
 
 def is_invalid_resume(error: BaseException) -> bool:

@@ -237,7 +237,9 @@ def test_zero_allows_no_paid_call_and_every_free_one(emu: ProducerEmulator) -> N
 def test_a_limit_that_is_not_a_whole_number_is_refused_at_construction(
     setting: str, bad: Any
 ) -> None:
-    with pytest.raises(ValueError, match=rf"{setting} must be a whole number >= 0 \(0: no paid calls\) or None"):
+    with pytest.raises(
+        ValueError, match=rf"{setting} must be a whole number >= 0 \(0: no paid calls\) or None"
+    ):
         ProducerToolkit(api_key="k", transport=ProducerEmulator().transport, **{setting: bad})
 
 
