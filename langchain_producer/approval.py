@@ -1,8 +1,10 @@
 """A person's approval before a paid call, through LangGraph's ``interrupt()``.
 
 With ``ProducerToolkit(approve_paid_calls=True)`` a paid tool pauses the graph before it sends
-anything; the interrupt's value (``APPROVAL_REQUEST``) shows the tool, the action, the arguments
-and that the call is billed. The graph goes on with ``Command(resume=...)`` and one of:
+anything. The interrupt's value is a mapping: ``type`` (``APPROVAL_REQUEST``), ``tool``,
+``action`` (what the service bills, e.g. ``generate``), ``args`` (those the model set),
+``billable`` (True), ``description`` (what will be billed, in words) and ``how_to_answer``.
+The graph goes on with ``Command(resume=...)`` and one of:
 
 - ``{"type": "approve"}``: the call is sent as the model asked;
 - ``{"type": "edit", "args": {...}}``: the call is sent with these arguments instead (all of
@@ -166,7 +168,8 @@ def ask_approval(
         "action": action,
         "args": _as_given(tool, arguments),
         "billable": True,
-        "description": f"{billing_note(tool.name, action)} {_HOW_TO_ANSWER}",
+        "description": billing_note(tool.name, action),
+        "how_to_answer": _HOW_TO_ANSWER,
     }
     decision = interrupt(request, response_schema=ApprovalDecision)
     if decision.type == "reject":

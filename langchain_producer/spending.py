@@ -62,8 +62,7 @@ def check_limit(value: Any, name: str) -> int | None:
     if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
         return value
     raise ProducerValidationError(
-        f"{name} must be a whole number >= 0 (0: no paid calls) or None (no limit), "
-        f"got {value!r}."
+        f"{name} must be a whole number >= 0 (0: no paid calls) or None (no limit), got {value!r}."
     )
 
 
