@@ -225,6 +225,13 @@ class SpendingLimitError(ProducerError):
         return out
 
 
+class SpendingStoreError(ProducerError):
+    """The spending count could not be read or written in the store: nothing was submitted.
+
+    A limit that cannot be checked is not a limit, so the paid call is refused rather than sent.
+    """
+
+
 class PaidCallRejectedError(ProducerError):
     """The person asked to approve a paid call refused it: nothing was submitted.
 

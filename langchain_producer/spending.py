@@ -26,6 +26,7 @@ Where the count lives:
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -37,6 +38,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from langchain_producer.errors import (
     ProducerValidationError,
     SpendingLimitError,
+    SpendingStoreError,
     SubmissionUncertainError,
 )
 
@@ -120,7 +122,7 @@ class _MemoryLedger:
         self._lock = threading.Lock()
         self._tickets: dict[Scope, set[str]] = {}
 
-    def count(self, scope: Scope) -> int:
+    def count(self, scope: Scope, up_to: int) -> int:
         with self._lock:
             return len(self._tickets.get(scope, ()))
 
@@ -144,26 +146,50 @@ _STORE_LOCKS: weakref.WeakKeyDictionary[Any, threading.Lock] = weakref.WeakKeyDi
 _STORE_LOCKS_GUARD = threading.Lock()
 
 
+def _lock_for(store: BaseStore) -> threading.Lock:
+    # One lock per store object, shared by every guard in this process, so reservations made
+    # here on one store never race each other (InMemoryStore is not thread-safe either).
+    with _STORE_LOCKS_GUARD:
+        try:
+            return _STORE_LOCKS.setdefault(store, threading.Lock())
+        except TypeError:  # a store that cannot be weakly referenced or hashed
+            return threading.Lock()
+
+
+def _store_failed(error: Exception) -> SpendingStoreError:
+    return SpendingStoreError(
+        f"The spending count could not be read or written in the LangGraph store "
+        f"({type(error).__name__}: {error}); nothing was submitted or billed.",
+        hint="Tell the user the paid call could not be checked against the spending limit; it "
+        "may be tried again once the store answers.",
+    )
+
+
 class _StoreLedger:
     """Counts in a LangGraph ``BaseStore``: one item per reservation (see the module's notes)."""
 
     def __init__(self, store: BaseStore) -> None:
         self.store = store
-        with _STORE_LOCKS_GUARD:
-            # One lock per store object, shared by every guard in this process, so reservations
-            # made here on one store never race each other (InMemoryStore is not thread-safe).
-            self._lock = _STORE_LOCKS.setdefault(store, threading.Lock())
+        self._lock = _lock_for(store)
 
     def count(self, scope: Scope, up_to: int) -> int:
-        with self._lock:
-            return len(self.store.search(NAMESPACE + scope, limit=up_to))
+        try:
+            with self._lock:
+                return len(self.store.search(NAMESPACE + scope, limit=up_to))
+        except Exception as error:
+            raise _store_failed(error) from error
 
     def reserve(self, scope: Scope, limit: int, ticket: str, entry: dict[str, Any]) -> bool:
         namespace = NAMESPACE + scope
         with self._lock:
-            self.store.put(namespace, ticket, entry, index=False)
-            seen = self.store.search(namespace, limit=limit + 1)
-            if len(seen) > limit:
+            try:
+                self.store.put(namespace, ticket, entry, index=False)
+                seen = len(self.store.search(namespace, limit=limit + 1))
+            except Exception as error:
+                with contextlib.suppress(Exception):  # a ticket left behind only counts more
+                    self.store.delete(namespace, ticket)
+                raise _store_failed(error) from error
+            if seen > limit:
                 self.store.delete(namespace, ticket)
                 return False
             return True
@@ -263,12 +289,7 @@ class SpendingGuard:
         """
         for scope, limit, kind in self._limits(thread_id):
             for ledger in self._ledgers(store):
-                used = (
-                    ledger.count(scope, limit + 1)
-                    if isinstance(ledger, _StoreLedger)
-                    else ledger.count(scope)
-                )
-                if used >= limit:
+                if ledger.count(scope, limit + 1) >= limit:
                     raise self._refusal(kind, limit, thread_id)
 
     def reserve(

@@ -299,3 +299,106 @@ def test_a_callback_handler_sees_billable_in_the_tool_runs_metadata(
     agent.invoke({"messages": [HumanMessage("A song.")]}, {"callbacks": [handler]})
     assert handler.metadata["producer_generate_music"]["billable"] is True
     assert handler.metadata["producer_list_models"]["billable"] is False
+
+
+# ---------------------------------------------------------------------------------------------
+# Several processes on one SQLite store: never more than the limit in total.
+
+REPLICA = """
+import json, sys
+from concurrent.futures import ThreadPoolExecutor
+from langgraph.store.sqlite import SqliteStore
+from langchain_producer import ProducerClient
+from langchain_producer.spending import SpendingGuard
+from langchain_producer.tools import GenerateMusicTool
+
+base_url, path = sys.argv[1], sys.argv[2]
+with SqliteStore.from_conn_string(path) as store:
+    guard = SpendingGuard(max_paid_calls=5, store=store)
+    tool = GenerateMusicTool(
+        client=ProducerClient(api_key="demo", base_url=base_url), spending_guard=guard, wait=False
+    )
+    call = {"name": tool.name, "args": {"prompt": "x"}, "type": "tool_call"}
+    with ThreadPoolExecutor(10) as pool:
+        messages = list(pool.map(lambda i: tool.invoke({**call, "id": str(i)}), range(10)))
+    errors = [json.loads(m.content)["error"] for m in messages if m.status == "error"]
+    print(json.dumps({"accepted": 10 - len(errors), "errors": sorted(set(errors))}))
+"""
+
+
+def test_processes_sharing_a_sqlite_store_never_exceed_the_limit(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from langgraph.store.sqlite import SqliteStore
+
+    path = str(tmp_path / "store.sqlite")
+    with SqliteStore.from_conn_string(path) as store:
+        store.setup()
+    emu = ProducerEmulator()
+    with emu.serve() as server:
+        replicas = [
+            subprocess.Popen(
+                [sys.executable, "-c", REPLICA, server.base_url, path],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(3)
+        ]
+        outcomes = []
+        for replica in replicas:
+            out, err = replica.communicate(timeout=120)
+            assert replica.returncode == 0, err
+            outcomes.append(json.loads(out.strip().splitlines()[-1]))
+    accepted = sum(o["accepted"] for o in outcomes)
+    assert 1 <= accepted <= 5, outcomes
+    assert submissions(emu) == accepted, "each accepted call was sent once; no refused one was"
+    assert {e for o in outcomes for e in o["errors"]} <= {"SpendingLimitError"}
+    with SqliteStore.from_conn_string(path) as store:
+        assert len(store.search((*NAMESPACE, "toolkit"), limit=100)) == accepted
+
+
+class _FailingStore(InMemoryStore):
+    """A store that stops answering after ``working`` writes."""
+
+    def __init__(self, working: int) -> None:
+        super().__init__()
+        self.working = working
+
+    def batch(self, ops: Any) -> Any:
+        ops = list(ops)
+        if any(type(op).__name__ == "PutOp" for op in ops):
+            if self.working <= 0:
+                raise ConnectionError("store down")
+            self.working -= 1
+        return super().batch(ops)
+
+
+def test_a_store_that_fails_before_the_send_refuses_the_call(emu: ProducerEmulator) -> None:
+    from langchain_producer.tools import GenerateMusicTool
+
+    guard = SpendingGuard(max_paid_calls=5, store=_FailingStore(working=0))
+    tool = GenerateMusicTool(
+        client=make_toolkit(emu).producer_client, spending_guard=guard, wait=False
+    )
+    message = tool.invoke(generate())
+    content = json.loads(message.content)
+    assert message.status == "error" and content["error"] == "SpendingStoreError"
+    assert "store down" in content["message"] and "nothing was submitted" in content["message"]
+    assert submissions(emu) == 0 and guard.spending().paid_calls == 0
+
+
+def test_a_store_that_fails_after_acceptance_still_returns_the_task(
+    emu: ProducerEmulator,
+) -> None:
+    from langchain_producer.tools import GenerateMusicTool
+
+    guard = SpendingGuard(max_paid_calls=5, store=_FailingStore(working=1))
+    tool = GenerateMusicTool(
+        client=make_toolkit(emu).producer_client, spending_guard=guard, wait=False
+    )
+    message = tool.invoke(generate())
+    assert message.status != "error"
+    assert json.loads(message.content)["task_id"] in emu.tasks
+    assert guard.spending().paid_calls == 1
