@@ -69,7 +69,7 @@ def check_limit(value: Any, name: str) -> int | None:
 
 
 @dataclass(frozen=True)
-class PaidCall:
+class SpentCall:
     """One paid call that went out through a guarded tool.
 
     Attributes:
@@ -107,8 +107,8 @@ class Spending:
     max_paid_calls: int | None
     remaining: int | None
     by_action: dict[str, list[str]]
-    uncertain: tuple[PaidCall, ...]
-    calls: tuple[PaidCall, ...]
+    uncertain: tuple[SpentCall, ...]
+    calls: tuple[SpentCall, ...]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -245,7 +245,7 @@ class SpendingGuard:
         self.store = store
         self._memory = _MemoryLedger()
         self._lock = threading.Lock()
-        self._calls: dict[str, PaidCall] = {}
+        self._calls: dict[str, SpentCall] = {}
 
     def __repr__(self) -> str:
         return (
@@ -324,7 +324,7 @@ class SpendingGuard:
                 ledger.release(scope, ticket)
             raise
         with self._lock:
-            self._calls[ticket] = PaidCall(action, tool, thread_id, "sending")
+            self._calls[ticket] = SpentCall(action, tool, thread_id, "sending")
         return _Settlement(self, ticket, entry, taken)
 
     def note_task(self, settle: Settle, task_id: str) -> None:
@@ -356,7 +356,7 @@ class SpendingGuard:
         with self._lock:
             call = self._calls.get(ticket)
             if call is not None:
-                self._calls[ticket] = PaidCall(**{**call.__dict__, **changes})
+                self._calls[ticket] = SpentCall(**{**call.__dict__, **changes})
 
     def _forget(self, ticket: str) -> None:
         with self._lock:

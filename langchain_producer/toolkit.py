@@ -115,6 +115,7 @@ class ProducerToolkit(BaseToolkit):
             raise ValueError(error.message.removesuffix(".")) from None
 
     def model_post_init(self, context: Any) -> None:
+        super().model_post_init(context)
         self._guard = SpendingGuard(
             max_paid_calls=self.max_paid_calls,
             max_paid_calls_per_thread=self.max_paid_calls_per_thread,
