@@ -16,8 +16,8 @@ from langgraph.errors import is_invalid_resume
 from langgraph.types import Command
 from pydantic import ValidationError
 from test_agent import ScriptedModel
+from test_spending import make_toolkit
 
-from langchain_producer import ProducerToolkit
 from langchain_producer.approval import APPROVAL_REQUEST
 from langchain_producer.emulator import ProducerEmulator
 
@@ -36,13 +36,6 @@ def song_call(prompt: str = "lo-fi beat", call_id: str = "call-song") -> AIMessa
 @pytest.fixture
 def emu() -> ProducerEmulator:
     return ProducerEmulator(pending_seconds=0.02, processing_seconds=0.05)
-
-
-def make_toolkit(emu: ProducerEmulator, **settings: Any) -> ProducerToolkit:
-    return ProducerToolkit(
-        api_key="demo", transport=emu.transport, poll_interval=0.01, max_poll_interval=0.02,
-        **settings,
-    )  # fmt: skip
 
 
 def submitted(emu: ProducerEmulator) -> list[dict[str, Any]]:
