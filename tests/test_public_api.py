@@ -15,6 +15,7 @@ from langchain_producer.emulator import ProducerEmulator
 
 PUBLIC = {
     "AudioAction",
+    "ApprovalUnavailableError",
     "AudioParams",
     "AuthenticationError",
     "Cover",
@@ -27,6 +28,7 @@ PUBLIC = {
     "InsufficientBalanceError",
     "Lyrics",
     "MODELS",
+    "PaidCallRejectedError",
     "ProducerAPIError",
     "ProducerClient",
     "ProducerConnectionError",
@@ -39,6 +41,9 @@ PUBLIC = {
     "RateLimitError",
     "ReplaceSection",
     "Song",
+    "Spending",
+    "SpendingLimitError",
+    "SpendingStoreError",
     "Stems",
     "SubmissionUncertainError",
     "SwapInstrumentals",
