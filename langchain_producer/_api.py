@@ -89,7 +89,22 @@ class Progress:
     task: ProducerTask
 
 
-Step = Send | Sleep | Now | Lookup | Progress
+class Effect:
+    """A step the driver performs by calling it: ``run()`` when it drives the plan
+    synchronously, ``await arun()`` when asynchronously; the answer is what it returns.
+
+    Lets work outside the wire protocol (the journal of paid calls, ``before_submit`` hooks)
+    join a plan without the drivers knowing about it. Exceptions propagate out of the driver.
+    """
+
+    def run(self) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    async def arun(self) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+Step = Send | Sleep | Now | Lookup | Progress | Effect
 Plan = Generator[Step, Any, T]
 
 

@@ -9,15 +9,17 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 import httpx
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 
 from langchain_producer import _api
 from langchain_producer import download as _download
+from langchain_producer import journal as _journal
 from langchain_producer._constants import BATCH_MAX_IDS
 from langchain_producer.errors import ProducerError, ProducerValidationError, TaskNotFoundError
+from langchain_producer.journal import BeforeSubmit, PaidOptions, PlanOptions
 from langchain_producer.models import (
     Lyrics,
     ProducerTask,
@@ -30,7 +32,11 @@ from langchain_producer.params import AudioParams
 from langchain_producer.settings import ProducerSettings
 from langchain_producer.settings import check_http_url as _check_http_url
 
+if TYPE_CHECKING:
+    from langgraph.store.base import BaseStore
+
 T = TypeVar("T")
+R = TypeVar("R", bound=BaseModel)
 logger = logging.getLogger("langchain_producer")
 OnProgress = Callable[[ProducerTask], Any]
 """Called with the task each time a wait looks at it; may be a coroutine function when async."""
@@ -113,6 +119,10 @@ class ProducerClient:
     @property
     def callback_url(self) -> str | None:
         return self.settings.callback_url
+
+    @property
+    def store(self) -> BaseStore | None:
+        return self.settings.store  # type: ignore[no-any-return]
 
     # ----------------------------------------------------------------------------------------
     # Connections. Clients the caller injected are theirs: used, never closed here.
@@ -222,6 +232,8 @@ class ProducerClient:
                     outcome = None
                 elif isinstance(step, _api.Now):
                     outcome = time.monotonic()
+                elif isinstance(step, _api.Effect):
+                    outcome = step.run()
                 else:
                     outcome = on_progress(step.task) if on_progress else None
         except StopIteration as done:
@@ -254,6 +266,8 @@ class ProducerClient:
                     outcome = None
                 elif isinstance(step, _api.Now):
                     outcome = time.monotonic()
+                elif isinstance(step, _api.Effect):
+                    outcome = await step.arun()
                 else:
                     outcome = on_progress(step.task) if on_progress else None
                     if inspect.isawaitable(outcome):
@@ -267,20 +281,38 @@ class ProducerClient:
     # Plans: each operation once, validated before anything is sent.
 
     def plan_submit(
-        self, params: AudioParams, *, wait: bool = False, max_wait: float = 600.0
+        self,
+        params: AudioParams,
+        *,
+        wait: bool = False,
+        max_wait: float = 600.0,
+        key: str | None = None,
+        before_submit: BeforeSubmit | None = None,
+        tool: str | None = None,
     ) -> _api.Plan[ProducerTask]:
-        """Submit an audios action; with ``wait``, then wait for it (see ``submit``)."""
+        """Submit an audios action once per journal key; with ``wait``, then wait for it."""
         if not isinstance(params, AudioParams):
             raise ProducerValidationError(
                 f"submit() takes an action from langchain_producer.params, not {type(params)}.",
                 hint="For example: client.submit(Generate(prompt='lo-fi beat')).",
             )
-        task = yield from _api.submit_audio(
+        call = self._paid_call(
+            params.action, _api.AUDIOS, params.wire_fields(), key, before_submit, tool
+        )
+        send = _api.submit_audio(
             params,
             default_model=self.default_model,
             callback_url=self.callback_url,
             policy=self.retry_policy,
         )
+        done = yield from _journal.submit_once(call, send, task_id_of=lambda t: t.task_id)
+        if done.result is None:
+            assert done.entry is not None  # a call not sent now was found in the journal
+            task = yield from _journal.resume_task(
+                done.entry, wait=wait, max_wait=max_wait, schedule=self.poll_schedule
+            )
+            return done.stamp(task)
+        task = done.result
         # The paid task's id, the one thing that must never be lost, is told at once to the log
         # and to whoever follows progress, before any waiting that might be interrupted.
         logger.info("Producer %s task %s accepted", params.action, task.task_id)
@@ -289,7 +321,7 @@ class ProducerClient:
             task = yield from _api.wait(
                 task.task_id, max_wait=max_wait, schedule=self.poll_schedule, just_submitted=True
             )
-        return task
+        return done.stamp(task)
 
     def plan_get_task(self, task_id: str) -> _api.Plan[ProducerTask]:
         return _api.get_task(_check_id(task_id), self.retry_policy)
@@ -310,29 +342,70 @@ class ProducerClient:
     def plan_wait(self, task_id: str, *, max_wait: float = 600.0) -> _api.Plan[ProducerTask]:
         return _api.wait(_check_id(task_id), max_wait=max_wait, schedule=self.poll_schedule)
 
-    def plan_lyrics(self, prompt: str) -> _api.Plan[Lyrics]:
+    def plan_lyrics(self, prompt: str, **paid: Unpack[PlanOptions]) -> _api.Plan[Lyrics]:
         body = {"prompt": _check_text(prompt, "prompt")}
-        return self._paid(_api.LYRICS, body, _api.parse_lyrics)
+        return self._paid("lyrics", _api.LYRICS, body, _api.parse_lyrics, **paid)
 
-    def plan_upload(self, audio_url: str) -> _api.Plan[UploadedAudio]:
+    def plan_upload(self, audio_url: str, **paid: Unpack[PlanOptions]) -> _api.Plan[UploadedAudio]:
         body = {"audio_url": _check_http_url(audio_url, "audio_url")}
-        return self._paid(_api.UPLOAD, body, _api.parse_upload)
+        return self._paid("upload", _api.UPLOAD, body, _api.parse_upload, **paid)
 
-    def plan_video(self, audio_id: str) -> _api.Plan[Video]:
+    def plan_video(self, audio_id: str, **paid: Unpack[PlanOptions]) -> _api.Plan[Video]:
         audio_id = _check_id(audio_id, "audio_id")
         return self._paid(
-            _api.VIDEOS, {"audio_id": audio_id}, lambda b: _api.parse_video(b, audio_id)
+            "video",
+            _api.VIDEOS,
+            {"audio_id": audio_id},
+            lambda b: _api.parse_video(b, audio_id),
+            **paid,
         )
 
-    def plan_wav(self, audio_id: str) -> _api.Plan[WavResult]:
+    def plan_wav(self, audio_id: str, **paid: Unpack[PlanOptions]) -> _api.Plan[WavResult]:
         audio_id = _check_id(audio_id, "audio_id")
-        return self._paid(_api.WAV, {"audio_id": audio_id}, lambda b: _api.parse_wav(b, audio_id))
+        return self._paid(
+            "wav", _api.WAV, {"audio_id": audio_id}, lambda b: _api.parse_wav(b, audio_id), **paid
+        )
 
     def _paid(
-        self, path: str, body: dict[str, Any], parse: Callable[[dict[str, Any]], T]
-    ) -> _api.Plan[T]:
-        answer = yield from _api.exchange(path, body, paid=True, policy=self.retry_policy)
-        return parse(answer if isinstance(answer, dict) else {})
+        self,
+        action: str,
+        path: str,
+        body: dict[str, Any],
+        parse: Callable[[dict[str, Any]], R],
+        *,
+        key: str | None = None,
+        before_submit: BeforeSubmit | None = None,
+        tool: str | None = None,
+    ) -> _api.Plan[R]:
+        """A paid call answered at once (lyrics, upload, video, WAV), once per journal key."""
+        call = self._paid_call(action, path, body, key, before_submit, tool)
+        send = _api.exchange(path, body, paid=True, policy=self.retry_policy)
+        done = yield from _journal.submit_once(
+            call, send, task_id_of=_journal.answer_task_id, answer_of=_journal.answer_of
+        )
+        answer = done.result if done.result is not None else _journal.recorded_answer(done.entry)
+        return done.stamp(parse(answer if isinstance(answer, dict) else {}))
+
+    def _paid_call(
+        self,
+        action: str,
+        path: str,
+        arguments: dict[str, Any],
+        key: str | None,
+        before_submit: BeforeSubmit | None,
+        tool: str | None,
+    ) -> _journal.PaidCall:
+        request = _journal.PaidRequest(action, path, arguments, tool=tool, key=key)
+        return _journal.paid_call(request, store=self.store, before_submit=before_submit)
+
+    @property
+    def journal(self) -> _journal.TaskJournal | None:
+        """The journal of paid calls on this client's ``store`` (None without one).
+
+        Inside a graph run without ``store=``, calls are journalled in the graph's own store:
+        ``TaskJournal(store)`` reads that one.
+        """
+        return _journal.TaskJournal(self.store) if self.store is not None else None
 
     # ----------------------------------------------------------------------------------------
     # The API, sync.
@@ -344,6 +417,8 @@ class ProducerClient:
         wait: bool = False,
         max_wait: float = 600.0,
         on_progress: OnProgress | None = None,
+        key: str | None = None,
+        before_submit: BeforeSubmit | None = None,
     ) -> ProducerTask:
         """Submit one ``/producer/audios`` action (billed once accepted).
 
@@ -352,11 +427,24 @@ class ProducerClient:
             wait: Wait for the task to end before returning.
             max_wait: With ``wait``, the most seconds to wait; the task is returned running after.
             on_progress: With ``wait``, called with the task each time it is looked at.
+            key: Names this call in the journal (needs ``store=`` or a graph's store): a call
+                with a key already recorded is not submitted again but resumed
+                (``resumed=True``); the same key with other arguments is an error.
+            before_submit: Called with a ``journal.PaidRequest`` just before the request is
+                sent (never on a resume); raising aborts the call with nothing sent.
 
         Returns:
             The task: ``pending`` right after submission, else as last seen.
+
+        Raises:
+            JournalConflictError: ``key`` holds another request.
+            JournalError: The journal could not be read: nothing was submitted.
+            TaskLostError: ``key`` holds a task the service no longer knows.
         """
-        return self.run(self.plan_submit(params, wait=wait, max_wait=max_wait), on_progress)
+        plan = self.plan_submit(
+            params, wait=wait, max_wait=max_wait, key=key, before_submit=before_submit
+        )
+        return self.run(plan, on_progress)
 
     def get_task(self, task_id: str) -> ProducerTask:
         """Look a task up once (free, safe to retry).
@@ -384,21 +472,24 @@ class ProducerClient:
         """
         return self.run(self.plan_wait(task_id, max_wait=max_wait), on_progress)
 
-    def generate_lyrics(self, prompt: str) -> Lyrics:
+    # The paid calls answered at once take the journal ``key`` and ``before_submit`` hook
+    # ``submit`` documents; a resumed one returns the recorded answer without a request.
+
+    def generate_lyrics(self, prompt: str, **paid: Unpack[PaidOptions]) -> Lyrics:
         """Write lyrics (with section markers) from a description. Billed."""
-        return self.run(self.plan_lyrics(prompt))
+        return self.run(self.plan_lyrics(prompt, **paid))
 
-    def upload_audio(self, audio_url: str) -> UploadedAudio:
+    def upload_audio(self, audio_url: str, **paid: Unpack[PaidOptions]) -> UploadedAudio:
         """Register a public audio file so the audio actions can work on it. Billed."""
-        return self.run(self.plan_upload(audio_url))
+        return self.run(self.plan_upload(audio_url, **paid))
 
-    def generate_video(self, audio_id: str) -> Video:
+    def generate_video(self, audio_id: str, **paid: Unpack[PaidOptions]) -> Video:
         """Render a music video for a finished song. Billed."""
-        return self.run(self.plan_video(audio_id))
+        return self.run(self.plan_video(audio_id, **paid))
 
-    def generate_wav(self, audio_id: str) -> WavResult:
+    def generate_wav(self, audio_id: str, **paid: Unpack[PaidOptions]) -> WavResult:
         """Render the lossless WAV file of a finished song. Billed."""
-        return self.run(self.plan_wav(audio_id))
+        return self.run(self.plan_wav(audio_id, **paid))
 
     # ----------------------------------------------------------------------------------------
     # The API, async: the same plans, driven on the event loop.
@@ -410,9 +501,14 @@ class ProducerClient:
         wait: bool = False,
         max_wait: float = 600.0,
         on_progress: OnProgress | None = None,
+        key: str | None = None,
+        before_submit: BeforeSubmit | None = None,
     ) -> ProducerTask:
-        """Async ``submit``; ``on_progress`` may be a coroutine function."""
-        return await self.arun(self.plan_submit(params, wait=wait, max_wait=max_wait), on_progress)
+        """Async ``submit``; ``on_progress`` and ``before_submit`` may be coroutine functions."""
+        plan = self.plan_submit(
+            params, wait=wait, max_wait=max_wait, key=key, before_submit=before_submit
+        )
+        return await self.arun(plan, on_progress)
 
     async def aget_task(self, task_id: str) -> ProducerTask:
         """Async ``get_task``."""
@@ -428,21 +524,21 @@ class ProducerClient:
         """Async ``wait``; ``on_progress`` may be a coroutine function."""
         return await self.arun(self.plan_wait(task_id, max_wait=max_wait), on_progress)
 
-    async def agenerate_lyrics(self, prompt: str) -> Lyrics:
+    async def agenerate_lyrics(self, prompt: str, **paid: Unpack[PaidOptions]) -> Lyrics:
         """Async ``generate_lyrics``."""
-        return await self.arun(self.plan_lyrics(prompt))
+        return await self.arun(self.plan_lyrics(prompt, **paid))
 
-    async def aupload_audio(self, audio_url: str) -> UploadedAudio:
+    async def aupload_audio(self, audio_url: str, **paid: Unpack[PaidOptions]) -> UploadedAudio:
         """Async ``upload_audio``."""
-        return await self.arun(self.plan_upload(audio_url))
+        return await self.arun(self.plan_upload(audio_url, **paid))
 
-    async def agenerate_video(self, audio_id: str) -> Video:
+    async def agenerate_video(self, audio_id: str, **paid: Unpack[PaidOptions]) -> Video:
         """Async ``generate_video``."""
-        return await self.arun(self.plan_video(audio_id))
+        return await self.arun(self.plan_video(audio_id, **paid))
 
-    async def agenerate_wav(self, audio_id: str) -> WavResult:
+    async def agenerate_wav(self, audio_id: str, **paid: Unpack[PaidOptions]) -> WavResult:
         """Async ``generate_wav``."""
-        return await self.arun(self.plan_wav(audio_id))
+        return await self.arun(self.plan_wav(audio_id, **paid))
 
     # ----------------------------------------------------------------------------------------
     # Downloads (the logic lives in ``langchain_producer.download``).

@@ -166,6 +166,25 @@ class TaskNotFoundError(ProducerError):
     """The service knows no task with this id (it answered ``{}``)."""
 
 
+class TaskLostError(TaskNotFoundError):
+    """The journal recorded this paid task, but the service no longer knows it (``{}``).
+
+    Nothing was resubmitted: whether to pay for the request again is the caller's decision.
+    """
+
+
+class JournalError(ProducerError):
+    """The journal of paid calls could not be read, so nothing was submitted (paying twice
+    is the risk it guards against). Nothing was sent or billed."""
+
+
+class JournalConflictError(ProducerValidationError):
+    """A journal key already holds a different request: nothing was submitted.
+
+    The message names both requests; ``task_id`` is the recorded one.
+    """
+
+
 class TaskFailedError(ProducerError):
     """The task ended in failure. ``task`` keeps the error and any partial songs.
 

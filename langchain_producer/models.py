@@ -26,6 +26,18 @@ class _Result(BaseModel):
     """The service's JSON for this object, unchanged."""
 
 
+class _Paid(_Result):
+    """A result of a paid call, with how the call was obtained."""
+
+    resumed: bool = False
+    """True when the journal found this call already submitted and it was resumed instead:
+    this call paid nothing."""
+    submitted_at: str | None = None
+    """ISO-8601 UTC time the service accepted the call (the original time when resumed)."""
+    journal_warning: str | None = None
+    """Set when the journal could not record the accepted call: why, and what to do."""
+
+
 class Song(_Result):
     """One song (or one stems bundle) of a task.
 
@@ -66,7 +78,7 @@ class TaskError(_Result):
     message: str | None = None
 
 
-class ProducerTask(_Result):
+class ProducerTask(_Paid):
     """A Producer task and what it has produced so far.
 
     Examples:
@@ -128,7 +140,7 @@ class TaskBatch(_Result):
     missing: list[str] = Field(default_factory=list)
 
 
-class Lyrics(_Result):
+class Lyrics(_Paid):
     """Lyrics written by ``/producer/lyrics``, with section markers such as ``[Verse]``."""
 
     title: str | None = None
@@ -137,7 +149,7 @@ class Lyrics(_Result):
     trace_id: str | None = None
 
 
-class UploadedAudio(_Result):
+class UploadedAudio(_Paid):
     """An uploaded audio file, ready to be extended, covered or split by its ``audio_id``."""
 
     audio_id: str
@@ -147,7 +159,7 @@ class UploadedAudio(_Result):
     trace_id: str | None = None
 
 
-class Video(_Result):
+class Video(_Paid):
     """The music video rendered for a song."""
 
     audio_id: str
@@ -163,7 +175,7 @@ class WavFile(_Result):
     file_url: str
 
 
-class WavResult(_Result):
+class WavResult(_Paid):
     """The WAV rendering of a song (the service answers a list of files)."""
 
     audio_id: str

@@ -82,6 +82,10 @@ class ProducerSettings(BaseModel):
             leaves it open.
         http_async_client: A ready ``httpx.AsyncClient`` for async calls, used on whatever
             event loop it was made for. The caller owns it: ``aclose()`` leaves it open.
+        store: A LangGraph ``BaseStore`` (``InMemoryStore``, ``SqliteStore``,
+            ``PostgresStore``, ...) for the journal of paid calls (``langchain_producer.journal``).
+            Inside a LangGraph run without it, the graph's own store is used; with neither,
+            paid calls are not journalled and a resumed graph may submit (and pay) twice.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
@@ -108,6 +112,7 @@ class ProducerSettings(BaseModel):
     )
     http_client: httpx.Client | None = Field(default=None, exclude=True, repr=False)
     http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True, repr=False)
+    store: Any = Field(default=None, exclude=True, repr=False)
 
     if not TYPE_CHECKING:  # type checkers keep the typed keywords pydantic's plugin makes
 
@@ -185,6 +190,18 @@ class ProducerSettings(BaseModel):
         raise ValueError(
             f"transport= serves both sync and async calls, but {type(value).__name__} is "
             f"{side}-only. To use it for {side} calls only, pass {wrap}(transport=...)"
+        )
+
+    @field_validator("store")
+    @classmethod
+    def _a_store(cls, value: Any) -> Any:
+        # Typed loosely so LangGraph stays optional; checked for the BaseStore methods used.
+        methods = ("get", "put", "search", "delete", "aget", "aput")
+        if value is None or all(callable(getattr(value, name, None)) for name in methods):
+            return value
+        raise ValueError(
+            "store must be a LangGraph BaseStore such as InMemoryStore, SqliteStore or "
+            f"PostgresStore, got {type(value).__name__}"
         )
 
     @model_validator(mode="after")

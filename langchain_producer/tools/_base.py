@@ -19,10 +19,14 @@ from langchain_producer._api import Plan
 from langchain_producer.approval import is_invalid_resume
 from langchain_producer.client import ProducerClient
 from langchain_producer.errors import ProducerError
+from langchain_producer.journal import BeforeSubmit, PlanOptions, current_thread_id
 from langchain_producer.models import ProducerTask, Song
 from langchain_producer.params import ToolArgs
 from langchain_producer.spending import SpendingGuard
 from langchain_producer.tools._paid import error_content, paid_plan, result_content
+
+_CALL_ID = "__producer_tool_call_id"
+"""Where the tool call id rides from ``_to_args_and_kwargs`` to ``_run`` (never a field)."""
 
 PROGRESS_EVENT = "producer_task_progress"
 """Name of the custom event sent each time a tool looks at a running task. Its data:
@@ -94,6 +98,9 @@ class ProducerTool(BaseTool):
     """What the tool does and when to use it: the start of its description, which ``guidance()``
     completes (the one way a description is made)."""
     description: str = ""
+    before_submit: BeforeSubmit | None = Field(default=None, exclude=True, repr=False)
+    """Called with a ``journal.PaidRequest`` just before a paid request is sent (never on a
+    journal resume); raising aborts the call with nothing sent. Free tools never call it."""
 
     def model_post_init(self, context: Any) -> None:
         super().model_post_init(context)
@@ -126,7 +133,8 @@ class ProducerTool(BaseTool):
 
     # What a subclass writes.
 
-    def plan(self, **kwargs: Any) -> Plan[Any]:  # pragma: no cover - abstract
+    def plan(self, paid: PlanOptions, **kwargs: Any) -> Plan[Any]:  # pragma: no cover
+        """What to do with the validated arguments; ``paid`` goes to the client's paid plans."""
         raise NotImplementedError
 
     def content(self, artifact: Any) -> dict[str, Any]:  # pragma: no cover - abstract
@@ -140,6 +148,22 @@ class ProducerTool(BaseTool):
         if args and fields:
             return {next(iter(fields)): args[0], **kwargs}
         return kwargs
+
+    def _to_args_and_kwargs(
+        self, tool_input: str | dict[str, Any], tool_call_id: str | None
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        # The one place LangChain hands a BaseTool its tool call id: it names the call in the
+        # journal of paid calls, so a graph resumed after a crash finds its own submission.
+        args, kwargs = super()._to_args_and_kwargs(tool_input, tool_call_id)
+        return args, {**kwargs, _CALL_ID: tool_call_id}
+
+    def _start(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Plan[Any]:
+        call_id = kwargs.pop(_CALL_ID, None)
+        # A tool call is journalled only within a thread: without a checkpointer nothing can
+        # resume it, and tool call ids are only unique within one conversation.
+        key = call_id if call_id and current_thread_id() else None
+        paid: PlanOptions = {"key": key, "tool": self.name, "before_submit": self.before_submit}
+        return paid_plan(self, self._arguments(args, kwargs), paid)
 
     def _filter_injected_args(self, tool_input: dict[str, Any]) -> dict[str, Any]:
         # No Producer schema has injected arguments; LangChain's generic version re-reads the
@@ -161,10 +185,11 @@ class ProducerTool(BaseTool):
             _write_to_graph_stream(data)
 
         try:
-            artifact = self.client.run(paid_plan(self, self._arguments(args, kwargs)), progress)
+            artifact = self.client.run(self._start(args, kwargs), progress)
         except ProducerError as error:
             raise ToolException(_dumps(error_content(self, error))) from error
-        return _dumps(result_content(self, self.content(artifact), artifact)), artifact
+        content = result_content(self, self.content(artifact), artifact)
+        return _dumps(_with_journal(content, artifact)), artifact
 
     async def _arun(
         self,
@@ -181,12 +206,19 @@ class ProducerTool(BaseTool):
             _write_to_graph_stream(data)
 
         try:
-            artifact = await self.client.arun(
-                paid_plan(self, self._arguments(args, kwargs)), progress
-            )
+            artifact = await self.client.arun(self._start(args, kwargs), progress)
         except ProducerError as error:
             raise ToolException(_dumps(error_content(self, error))) from error
-        return _dumps(result_content(self, self.content(artifact), artifact)), artifact
+        content = result_content(self, self.content(artifact), artifact)
+        return _dumps(_with_journal(content, artifact)), artifact
+
+
+def _with_journal(content: dict[str, Any], artifact: Any) -> dict[str, Any]:
+    """Add what the journal did to a paid call's content: resumed, or could not record it."""
+    if getattr(artifact, "resumed", False):
+        content = {**content, "resumed": True, "submitted_at": artifact.submitted_at}
+    warning = getattr(artifact, "journal_warning", None)
+    return {**content, "journal_warning": warning} if warning else content
 
 
 def _dumps(content: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from langchain_producer._api import Plan, Progress, Send
 from langchain_producer.approval import ask_approval, graph_context
 from langchain_producer.errors import ProducerError, SpendingLimitError, SubmissionUncertainError
+from langchain_producer.journal import PlanOptions
 from langchain_producer.spending import Settle
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ T = TypeVar("T")
 logger = logging.getLogger("langchain_producer")
 
 
-def paid_plan(tool: ProducerTool, arguments: dict[str, Any]) -> Plan[Any]:
+def paid_plan(tool: ProducerTool, arguments: dict[str, Any], paid: PlanOptions) -> Plan[Any]:
     """The tool's plan, behind its toolkit's approval and spending limit.
 
     Reads only, until ``interrupt()`` returns: LangGraph re-runs the tool from its start when
@@ -30,7 +31,7 @@ def paid_plan(tool: ProducerTool, arguments: dict[str, Any]) -> Plan[Any]:
     """
     guard = tool.spending_guard
     if not tool.billable or (guard is None and not tool.approve_paid_calls):
-        return tool.plan(**arguments)
+        return tool.plan(paid, **arguments)
     context = graph_context()
     thread_id = context.thread_id if context else None
     store = context.store if context else None
@@ -43,7 +44,7 @@ def paid_plan(tool: ProducerTool, arguments: dict[str, Any]) -> Plan[Any]:
             pass  # no use asking: the send below is refused (or resumed, never re-sent)
         else:
             arguments = ask_approval(tool, action, arguments, context)
-    plan = tool.plan(**arguments)
+    plan = tool.plan(paid, **arguments)
     if guard is None:
         return plan
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import Field
 
 from langchain_producer._api import Plan
+from langchain_producer.journal import PlanOptions
 from langchain_producer.models import ProducerTask
 from langchain_producer.params import (
     AudioParams,
@@ -56,11 +57,11 @@ class AudioTool(ProducerTool):
         mode = "" if self.wait else f" {_RETURNS_AT_ONCE}"
         return f"{super().guidance()}{mode} {POLLING_BRIEF}"
 
-    def plan(self, **kwargs: Any) -> Plan[ProducerTask]:
+    def plan(self, paid: PlanOptions, **kwargs: Any) -> Plan[ProducerTask]:
         # LangChain has validated these arguments against args_schema (and refused bad ones
         # with a message): build the request from them without validating them again.
         params = self.args_schema.model_construct(**kwargs)
-        return self.client.plan_submit(params, wait=self.wait, max_wait=self.max_wait)
+        return self.client.plan_submit(params, wait=self.wait, max_wait=self.max_wait, **paid)
 
     def content(self, artifact: ProducerTask) -> dict[str, Any]:
         hint = (

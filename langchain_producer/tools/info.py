@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from langchain_producer._api import Plan
 from langchain_producer._constants import MODELS
+from langchain_producer.journal import PlanOptions
 from langchain_producer.params import ToolArgs
 from langchain_producer.tools._base import ProducerTool
 
@@ -87,7 +88,7 @@ class _InfoTool(ProducerTool):
     def info(self) -> dict[str, Any]:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def plan(self, **kwargs: Any) -> Plan[dict[str, Any]]:
+    def plan(self, paid: PlanOptions, **kwargs: Any) -> Plan[dict[str, Any]]:
         return self.info()
         yield  # a plan with no step: answered without the network
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from langchain_producer._api import Plan
 from langchain_producer._constants import LYRICS_PROMPT_MAX_CHARS
+from langchain_producer.journal import PlanOptions
 from langchain_producer.models import Lyrics, UploadedAudio, Video, WavResult
 from langchain_producer.params import AudioId, ToolArgs
 from langchain_producer.tools._base import ProducerTool
@@ -47,8 +48,8 @@ class GenerateLyricsTool(ProducerTool):
     billable: ClassVar[bool] = True
     action: ClassVar[str | None] = "lyrics"
 
-    def plan(self, **kwargs: Any) -> Plan[Lyrics]:
-        return self.client.plan_lyrics(kwargs["prompt"])
+    def plan(self, paid: PlanOptions, **kwargs: Any) -> Plan[Lyrics]:
+        return self.client.plan_lyrics(kwargs["prompt"], **paid)
 
     def content(self, artifact: Lyrics) -> dict[str, Any]:
         return {
@@ -69,8 +70,8 @@ class UploadAudioTool(ProducerTool):
     billable: ClassVar[bool] = True
     action: ClassVar[str | None] = "upload"
 
-    def plan(self, **kwargs: Any) -> Plan[UploadedAudio]:
-        return self.client.plan_upload(kwargs["audio_url"])
+    def plan(self, paid: PlanOptions, **kwargs: Any) -> Plan[UploadedAudio]:
+        return self.client.plan_upload(kwargs["audio_url"], **paid)
 
     def content(self, artifact: UploadedAudio) -> dict[str, Any]:
         return {
@@ -88,8 +89,8 @@ class GenerateVideoTool(ProducerTool):
     billable: ClassVar[bool] = True
     action: ClassVar[str | None] = "video"
 
-    def plan(self, **kwargs: Any) -> Plan[Video]:
-        return self.client.plan_video(kwargs["audio_id"])
+    def plan(self, paid: PlanOptions, **kwargs: Any) -> Plan[Video]:
+        return self.client.plan_video(kwargs["audio_id"], **paid)
 
     def content(self, artifact: Video) -> dict[str, Any]:
         return {"audio_id": artifact.audio_id, "video_url": artifact.video_url}
@@ -104,8 +105,8 @@ class GenerateWavTool(ProducerTool):
     billable: ClassVar[bool] = True
     action: ClassVar[str | None] = "wav"
 
-    def plan(self, **kwargs: Any) -> Plan[WavResult]:
-        return self.client.plan_wav(kwargs["audio_id"])
+    def plan(self, paid: PlanOptions, **kwargs: Any) -> Plan[WavResult]:
+        return self.client.plan_wav(kwargs["audio_id"], **paid)
 
     def content(self, artifact: WavResult) -> dict[str, Any]:
         return {

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from langchain_producer._api import Plan
 from langchain_producer._constants import BATCH_MAX_IDS
+from langchain_producer.journal import PlanOptions
 from langchain_producer.models import ProducerTask, TaskBatch
 from langchain_producer.params import NonBlank, ToolArgs
 from langchain_producer.tools._base import POLLING_GUIDE, ProducerTool, task_content
@@ -72,7 +73,7 @@ class GetTaskTool(TaskLookupTool):
 
     args_schema: type[BaseModel] = TaskArgs
 
-    def plan(self, **kwargs: Any) -> Plan[ProducerTask]:
+    def plan(self, paid: PlanOptions, **kwargs: Any) -> Plan[ProducerTask]:
         return self.client.plan_wait(kwargs["task_id"], max_wait=self.max_wait)
 
     def content(self, artifact: ProducerTask) -> dict[str, Any]:
@@ -88,7 +89,7 @@ class GetTasksBatchTool(TaskLookupTool):
     )
     args_schema: type[BaseModel] = TaskBatchArgs
 
-    def plan(self, **kwargs: Any) -> Plan[TaskBatch]:
+    def plan(self, paid: PlanOptions, **kwargs: Any) -> Plan[TaskBatch]:
         return self.client.plan_get_tasks(kwargs["task_ids"], max_wait=self.max_wait)
 
     def content(self, artifact: TaskBatch) -> dict[str, Any]:
