@@ -18,6 +18,7 @@ from pydantic import (
 from langchain_producer.approval import interrupt_on
 from langchain_producer.client import ProducerClient
 from langchain_producer.errors import ProducerValidationError
+from langchain_producer.journal import TaskJournal
 from langchain_producer.settings import ProducerSettings, invalid_settings
 from langchain_producer.spending import Spending, SpendingGuard, check_limit
 from langchain_producer.tools import ALL_TOOLS, AudioTool, ProducerTool
@@ -151,6 +152,20 @@ class ProducerToolkit(BaseToolkit):
             False
         """
         return interrupt_on(self.get_tools(billable=True))
+
+    @property
+    def journal(self) -> TaskJournal | None:
+        """The journal of paid calls in the ``store`` setting (None without one).
+
+        Examples:
+            >>> from langgraph.store.memory import InMemoryStore
+            >>> from langchain_producer.emulator import ProducerEmulator
+            >>> toolkit = ProducerToolkit(api_key="demo", transport=ProducerEmulator().transport,
+            ...                           store=InMemoryStore())
+            >>> toolkit.journal.list("thread-1")
+            []
+        """
+        return self.client.journal
 
     def get_tools(
         self, names: Iterable[str] | None = None, *, billable: bool | None = None
