@@ -15,6 +15,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.store.base import BaseStore
 from langgraph.store.memory import InMemoryStore
 from langgraph.types import Command, interrupt
+from test_agent import DONE, GENERATE, ScriptedModel
 
 from langchain_producer import (
     Generate,
@@ -31,7 +32,6 @@ from langchain_producer.errors import (
     TaskLostError,
 )
 from langchain_producer.journal import NAMESPACE, PaidRequest, TaskJournal
-from test_agent import DONE, GENERATE, ScriptedModel
 
 KEY = "journal-secret-key-123"
 AUDIOS = "/producer/audios"
