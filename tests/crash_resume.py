@@ -25,10 +25,6 @@ PENDING_SECONDS = 0.3
 PROCESSING_SECONDS = 4.0
 
 
-def emulator() -> ProducerEmulator:
-    return ProducerEmulator(pending_seconds=PENDING_SECONDS, processing_seconds=PROCESSING_SECONDS)
-
-
 class TimedEmulator(ProducerEmulator):
     """The emulator, noting when each API request arrived (monotonic clock)."""
 
