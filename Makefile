@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint format bench clean
+.PHONY: test test-postgres test-server demo lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,14 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix langchain_producer tests examples benchmarks
 
 # Sockets may only reach loopback: the emulator's server and the notebook kernel live there.
+# PostgreSQL and the Agent Server have targets of their own (each starts its server).
+PYTEST := $(BIN)/pytest --allow-hosts=127.0.0.1,::1,localhost
 test: lint
-	$(BIN)/pytest --allow-hosts=127.0.0.1,::1,localhost
+	$(PYTEST) -m "not postgres and not agent_server"
+
+# A real PostgreSQL from the system's packages, started (as a non-root user) by the tests.
+test-postgres: $(STAMP)
+	$(PYTEST) -m postgres -rs tests/test_postgres.py
 
 # The demo gets its own small venv: only the package and its `examples` extra, no test tools.
 DEMO_VENV ?= .venv-demo

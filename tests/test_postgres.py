@@ -1,0 +1,180 @@
+"""Crash-resume on a real PostgreSQL server (``PostgresSaver`` + ``PostgresStore``).
+
+The server comes from the system's packages (``pg_config --bindir``, else ``initdb`` on PATH):
+a fresh cluster in a temporary folder, started on a free loopback port as a non-root user
+(``nobody`` when the tests run as root, as CI does), stopped and deleted afterwards. Run with
+``make test-postgres``. Without PostgreSQL binaries the tests are skipped, saying so.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from crash_resume import TimedEmulator, crash_and_resume, emulator
+
+from langchain_producer.emulator import EmulatorServer
+
+pytestmark = pytest.mark.postgres
+
+KINDS = ["agent-sync", "agent-async", "graph-sync", "graph-async"]
+UNPRIVILEGED = "nobody"
+
+
+def postgres_bindir() -> Path | None:
+    """Where ``initdb`` and ``postgres`` are: ``pg_config --bindir``, the PATH, or Debian's
+    versioned folders (its postgresql package puts neither on the PATH)."""
+    candidates: list[Path] = []
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        answer = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True)
+        if answer.returncode == 0:
+            candidates.append(Path(answer.stdout.strip()))
+    initdb = shutil.which("initdb")
+    if initdb:
+        candidates.append(Path(initdb).resolve().parent)
+    candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+    for folder in candidates:
+        if (folder / "initdb").is_file() and (folder / "postgres").is_file():
+            return folder
+    return None
+
+
+def _as_unprivileged(command: list[str]) -> list[str]:
+    # PostgreSQL refuses to run as root.
+    return ["runuser", "-u", UNPRIVILEGED, "--", *command] if os.geteuid() == 0 else command
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[str]:
+    """A running PostgreSQL server; yields the URI of its ``postgres`` database."""
+    bindir = postgres_bindir()
+    if bindir is None:
+        pytest.skip(
+            "No PostgreSQL binaries (neither `pg_config --bindir` nor `initdb` on PATH): "
+            "install the system's postgresql package to run the PostgreSQL tests."
+        )
+    home = Path(tempfile.mkdtemp(prefix="producer-pg-"))
+    data = home / "data"
+    if os.geteuid() == 0:
+        shutil.chown(home, user=UNPRIVILEGED)
+    initdb = subprocess.run(
+        _as_unprivileged(
+            [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-N"]
+        ),
+        capture_output=True,
+        text=True,
+    )
+    assert initdb.returncode == 0, initdb.stderr
+    port = _free_port()
+    log = (home / "server.log").open("w")
+    server = subprocess.Popen(
+        _as_unprivileged(
+            [
+                str(bindir / "postgres"),
+                "-D",
+                str(data),
+                "-p",
+                str(port),
+                "-h",
+                "127.0.0.1",
+                "-k",
+                "",  # no Unix socket: loopback TCP only
+                "-F",  # no fsync: a throwaway cluster
+            ]
+        ),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    uri = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                psycopg.connect(uri, connect_timeout=2).close()
+                break
+            except psycopg.OperationalError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(
+                        "PostgreSQL did not start: " + (home / "server.log").read_text()[-3000:]
+                    ) from None
+                time.sleep(0.2)
+        yield uri
+    finally:
+        server.send_signal(signal.SIGINT)  # fast shutdown
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture
+def database(postgres: str, request: pytest.FixtureRequest) -> str:
+    """A fresh database for one test (threads and journal entries start empty)."""
+    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:50]
+    with psycopg.connect(postgres, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return postgres.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture
+def emu() -> TimedEmulator:
+    return emulator()
+
+
+@pytest.fixture
+def server(emu: TimedEmulator) -> Iterator[EmulatorServer]:
+    with emu.serve() as running:
+        yield running
+
+
+def test_the_server_is_a_real_postgresql_not_run_by_root(postgres: str) -> None:
+    with psycopg.connect(postgres) as connection:
+        version = connection.execute("SHOW server_version").fetchone()
+        folder = connection.execute("SELECT current_setting('data_directory')").fetchone()
+    assert version and int(str(version[0]).split(".")[0]) >= 13
+    assert folder and "producer-pg-" in str(folder[0])
+    assert Path(str(folder[0])).stat().st_uid != 0
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_killed_thread_resumes_on_postgres_without_paying_twice(
+    kind: str, database: str, emu: TimedEmulator, server: EmulatorServer
+) -> None:
+    run = crash_and_resume(kind, "postgres", emu, server, database)
+    assert run.running_when_killed
+    assert run.submissions == 1
+    if kind.startswith("agent"):
+        [content] = run.outcome["tool_contents"]
+        assert run.outcome["final"] == "Here is your song."
+        assert content["songs"][0]["audio_url"].startswith(server.base_url + "/media/audio/")
+    else:
+        content = run.outcome
+        assert content["audio_url"].startswith(server.base_url + "/media/audio/")
+    assert content["resumed"] is True
+    assert content["task_id"] == run.killed_task_id and content["state"] == "complete"
+    with psycopg.connect(database) as connection:
+        rows = connection.execute(
+            "SELECT prefix, key FROM store WHERE prefix LIKE 'langchain_producer.tasks.%'"
+        ).fetchall()
+    key = "call-song-1" if kind.startswith("agent") else "album-1/track-3"
+    assert rows == [("langchain_producer.tasks.album-1", key)]
