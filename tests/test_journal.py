@@ -411,7 +411,7 @@ def agent_on(emu: ProducerEmulator, graph_store: BaseStore | None, **toolkit_set
     )
     # Fresh messages each turn: a reused message keeps the id it got, and would replace the
     # earlier one in the thread instead of following it.
-    script = [m.model_copy() for m in (GENERATE, DONE, GENERATE, DONE)]
+    script = [m.model_copy(update={"id": None}) for m in (GENERATE, DONE, GENERATE, DONE)]
     model = ScriptedModel(script=script)
     tools = toolkit.get_tools()
     return create_agent(model, tools, checkpointer=InMemorySaver(), store=graph_store)
