@@ -17,6 +17,8 @@ from langchain_producer.errors import (
     ApprovalUnavailableError,
     AuthenticationError,
     InsufficientBalanceError,
+    JournalConflictError,
+    JournalError,
     PaidCallRejectedError,
     ProducerAPIError,
     ProducerConnectionError,
@@ -27,6 +29,7 @@ from langchain_producer.errors import (
     SpendingStoreError,
     SubmissionUncertainError,
     TaskFailedError,
+    TaskLostError,
     TaskNotFoundError,
 )
 from langchain_producer.models import (
@@ -76,6 +79,8 @@ __all__ = [
     "Generate",
     "GenerateCustom",
     "InsufficientBalanceError",
+    "JournalConflictError",
+    "JournalError",
     "Lyrics",
     "PaidCallRejectedError",
     "ProducerAPIError",
@@ -100,6 +105,7 @@ __all__ = [
     "TaskBatch",
     "TaskError",
     "TaskFailedError",
+    "TaskLostError",
     "TaskNotFoundError",
     "TaskState",
     "UploadedAudio",
