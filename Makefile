@@ -33,6 +33,14 @@ test: lint
 test-postgres: $(STAMP)
 	$(PYTEST) -m postgres -rs tests/test_postgres.py
 
+# LangGraph's Agent Server (`langgraph dev`) serving examples/server/ against the emulator.
+$(VENV)/.installed-server: pyproject.toml | $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,server]'
+	touch $@
+
+test-server: $(VENV)/.installed-server
+	PRODUCER_REQUIRE_AGENT_SERVER=1 $(PYTEST) -m agent_server -rs tests/test_agent_server.py
+
 # The demo gets its own small venv: only the package and its `examples` extra, no test tools.
 DEMO_VENV ?= .venv-demo
 DEMO_STAMP := $(DEMO_VENV)/.installed

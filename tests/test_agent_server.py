@@ -1,0 +1,142 @@
+"""LangGraph's Agent Server, for real: ``langgraph dev`` (the in-memory runtime) serves
+``examples/server/``, offline against the emulator's server; a thread runs through
+``langgraph-sdk``, its song arrives, and the journal entry is in the server's own store.
+
+Run with ``make test-server`` (it installs ``langgraph-cli[inmem]``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from langgraph_sdk import get_sync_client
+
+from langchain_producer.emulator import EmulatorServer, ProducerEmulator
+
+pytestmark = pytest.mark.agent_server
+
+EXAMPLE = Path(__file__).parents[1] / "examples" / "server"
+REQUIRED = "PRODUCER_REQUIRE_AGENT_SERVER"
+
+
+def _langgraph_cli() -> str:
+    found = shutil.which("langgraph", path=str(Path(sys.executable).parent)) or shutil.which(
+        "langgraph"
+    )
+    if found is None:
+        message = "langgraph-cli[inmem] is not installed: `make test-server` installs it."
+        if os.environ.get(REQUIRED):
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def emu() -> ProducerEmulator:
+    return ProducerEmulator(pending_seconds=0.2, processing_seconds=1.5)
+
+
+@pytest.fixture(scope="module")
+def emulator_server(emu: ProducerEmulator) -> Iterator[EmulatorServer]:
+    with emu.serve() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def agent_server(
+    emulator_server: EmulatorServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """``langgraph dev`` on a free loopback port; yields its URL."""
+    cli = _langgraph_cli()
+    port = _free_port()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.endswith("_API_KEY") and key != "PRODUCER_AGENT_MODEL"
+    }
+    env |= {
+        "ACEDATACLOUD_API_TOKEN": "agent-server-test",
+        "ACEDATACLOUD_API_BASE_URL": emulator_server.base_url,
+        "LANGGRAPH_CLI_NO_ANALYTICS": "1",
+        "LANGSMITH_TRACING": "false",
+        "LANGCHAIN_TRACING_V2": "false",
+    }
+    # A copy: the dev server writes its state (.langgraph_api/) beside langgraph.json.
+    here = tmp_path_factory.mktemp("agent-server")
+    shutil.copytree(EXAMPLE, here / "server", ignore=shutil.ignore_patterns(".langgraph_api"))
+    log_path = here / "server.log"
+    log = log_path.open("w")
+    server = subprocess.Popen(
+        [cli, "dev", "--host", "127.0.0.1", "--port", str(port), "--no-browser", "--no-reload"],
+        cwd=here / "server",
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its workers are stopped with it
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(url + "/ok", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(
+                    "langgraph dev did not start:\n" + log_path.read_text()[-4000:]
+                )
+            time.sleep(0.3)
+        yield url
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()
+
+
+def test_a_thread_on_the_agent_server_gets_its_song_and_a_journal_entry(
+    agent_server: str, emu: ProducerEmulator, emulator_server: EmulatorServer
+) -> None:
+    client = get_sync_client(url=agent_server)
+    thread = client.threads.create()
+    ask = {"messages": [{"role": "user", "content": "a lo-fi beat for studying"}]}
+    state = client.runs.wait(thread["thread_id"], "producer", input=ask)
+    assert isinstance(state, dict)
+    messages = state["messages"]
+    [tool] = [m for m in messages if m["type"] == "tool"]
+    result = json.loads(tool["content"])
+    assert result["state"] == "complete"
+    song_url = result["songs"][0]["audio_url"]
+    assert song_url.startswith(emulator_server.base_url + "/media/audio/")
+    assert messages[-1]["content"] == f"Here is your song: {song_url}"
+    assert sum(r.url.path == "/producer/audios" for r in emu.requests) == 1
+
+    found = client.store.search_items(("langchain_producer", "tasks", thread["thread_id"]))
+    [item] = found["items"]
+    entry = item["value"]
+    assert item["key"] == tool["tool_call_id"] == entry["key"]
+    assert entry["task_id"] == result["task_id"]
+    assert entry["tool"] == "producer_generate_music"
+    assert entry["thread_id"] == thread["thread_id"]
