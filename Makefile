@@ -57,6 +57,7 @@ demo: $(DEMO_STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/resume.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_VENV) out .pytest_cache .mypy_cache .ruff_cache
