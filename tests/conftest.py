@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from langchain_producer._constants import API_KEY_ENV, BASE_URL_ENV, DEFAULT_MODEL_ENV
-from langchain_producer.emulator import ProducerEmulator
+from langchain_producer.emulator import EmulatorServer, ProducerEmulator
 
 
 @pytest.fixture(autouse=True)
@@ -28,3 +29,19 @@ def emulator() -> ProducerEmulator:
 def fast_polling() -> dict[str, Any]:
     """Client or toolkit keywords that poll a quick emulator task without wasting time."""
     return {"poll_interval": 0.02, "max_poll_interval": 0.05}
+
+
+@pytest.fixture
+def crash_emulator() -> Any:
+    """The emulator for crash-resume tests (``crash_resume.TimedEmulator``): songs long enough
+    to kill a process while it waits, request arrival times noted."""
+    from crash_resume import emulator
+
+    return emulator()
+
+
+@pytest.fixture
+def crash_server(crash_emulator: ProducerEmulator) -> Iterator[EmulatorServer]:
+    """``crash_emulator`` served on a loopback port (child processes reach it there)."""
+    with crash_emulator.serve() as running:
+        yield running

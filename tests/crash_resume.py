@@ -18,6 +18,8 @@ import httpx
 from langchain_producer.emulator import EmulatorServer, ProducerEmulator
 
 WORKER = Path(__file__).with_name("crash_worker.py")
+KINDS = ("agent-sync", "agent-async", "graph-sync", "graph-async")
+"""A create_agent agent and a StateGraph node calling the client with key=, sync and async."""
 AUDIOS = "/producer/audios"
 # Long enough to kill the child in the middle of the wait and resume it before the song ends
 # (a new process needs about two seconds to import LangChain), short enough for a quick test.
@@ -136,3 +138,22 @@ def _running_at(emu: TimedEmulator, task_id: str, when: float) -> bool:
         return True
     # The record's times are on the emulator's wall clock; arrivals on the monotonic one.
     return bool(time.time() - float(finished) < time.monotonic() - when)
+
+
+def assert_resumed_once(run: CrashResume, kind: str, server: EmulatorServer) -> dict[str, Any]:
+    """The checks every backend must pass: killed mid-wait, one paid submission, the resumed
+    run ends with the finished song of the task the killed run had submitted."""
+    assert run.running_when_killed, "the process must die while the song is being made"
+    assert run.submissions == 1, "one request, one paid submission"
+    if kind.startswith("agent"):
+        [content] = run.outcome["tool_contents"]
+        assert run.outcome["final"] == "Here is your song."
+        assert content["submitted_at"]
+        song_url = content["songs"][0]["audio_url"]
+    else:
+        content = run.outcome
+        song_url = content["audio_url"]
+    assert content["resumed"] is True
+    assert content["task_id"] == run.killed_task_id and content["state"] == "complete"
+    assert song_url.startswith(server.base_url + "/media/audio/")
+    return dict(content)

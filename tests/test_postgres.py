@@ -20,13 +20,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from crash_resume import TimedEmulator, crash_and_resume, emulator
+from crash_resume import KINDS, TimedEmulator, assert_resumed_once, crash_and_resume
 
 from langchain_producer.emulator import EmulatorServer
 
 pytestmark = pytest.mark.postgres
 
-KINDS = ["agent-sync", "agent-async", "graph-sync", "graph-async"]
 UNPRIVILEGED = "nobody"
 
 
@@ -136,17 +135,6 @@ def database(postgres: str, request: pytest.FixtureRequest) -> str:
     return postgres.rsplit("/", 1)[0] + "/" + name
 
 
-@pytest.fixture
-def emu() -> TimedEmulator:
-    return emulator()
-
-
-@pytest.fixture
-def server(emu: TimedEmulator) -> Iterator[EmulatorServer]:
-    with emu.serve() as running:
-        yield running
-
-
 def test_the_server_is_a_real_postgresql_not_run_by_root(postgres: str) -> None:
     with psycopg.connect(postgres) as connection:
         version = connection.execute("SHOW server_version").fetchone()
@@ -158,20 +146,10 @@ def test_the_server_is_a_real_postgresql_not_run_by_root(postgres: str) -> None:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_killed_thread_resumes_on_postgres_without_paying_twice(
-    kind: str, database: str, emu: TimedEmulator, server: EmulatorServer
+    kind: str, database: str, crash_emulator: TimedEmulator, crash_server: EmulatorServer
 ) -> None:
-    run = crash_and_resume(kind, "postgres", emu, server, database)
-    assert run.running_when_killed
-    assert run.submissions == 1
-    if kind.startswith("agent"):
-        [content] = run.outcome["tool_contents"]
-        assert run.outcome["final"] == "Here is your song."
-        assert content["songs"][0]["audio_url"].startswith(server.base_url + "/media/audio/")
-    else:
-        content = run.outcome
-        assert content["audio_url"].startswith(server.base_url + "/media/audio/")
-    assert content["resumed"] is True
-    assert content["task_id"] == run.killed_task_id and content["state"] == "complete"
+    run = crash_and_resume(kind, "postgres", crash_emulator, crash_server, database)
+    assert_resumed_once(run, kind, crash_server)
     with psycopg.connect(database) as connection:
         rows = connection.execute(
             "SELECT prefix, key FROM store WHERE prefix LIKE 'langchain_producer.tasks.%'"
