@@ -494,3 +494,27 @@ def test_interrupt_in_before_submit_pauses_then_submits_once(
     [message] = [m for m in result["messages"] if isinstance(m, ToolMessage)]
     assert json.loads(message.content)["state"] == "complete"
     assert paths(emu).count(AUDIOS) == 1
+
+
+def test_a_resumed_call_is_neither_billed_nor_counted_by_the_spending_limit(
+    emu: ProducerEmulator, store: InMemoryStore
+) -> None:
+    toolkit = ProducerToolkit(
+        api_key=KEY, transport=emu.transport, poll_interval=0.02, store=store, max_paid_calls=1
+    )
+    [tool] = toolkit.get_tools(["producer_generate_music"])
+    config = {"configurable": {"thread_id": "t"}}
+
+    def call(call_id: str) -> dict[str, Any]:
+        message = tool.invoke(
+            {"name": tool.name, "args": {"prompt": "x"}, "id": call_id, "type": "tool_call"},
+            config,
+        )
+        return dict(json.loads(message.content))
+
+    first, again, other = call("c1"), call("c1"), call("c2")
+    assert first["billed"] is True and "resumed" not in first
+    assert again["billed"] is False and again["resumed"] is True
+    assert again["task_id"] == first["task_id"]
+    assert other["error"] == "SpendingLimitError", "the limit of one was used by c1 alone"
+    assert toolkit.spending().paid_calls == 1 and paths(emu).count(AUDIOS) == 1
