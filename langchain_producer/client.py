@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 import httpx
 from pydantic import BaseModel, SecretStr
 
-from langchain_producer import _api
+from langchain_producer import _api, _paid_calls
 from langchain_producer import download as _download
 from langchain_producer import journal as _journal
 from langchain_producer._constants import BATCH_MAX_IDS
@@ -305,10 +305,10 @@ class ProducerClient:
             callback_url=self.callback_url,
             policy=self.retry_policy,
         )
-        done = yield from _journal.submit_once(call, send, task_id_of=lambda t: t.task_id)
+        done = yield from _paid_calls.submit_once(call, send, task_id_of=lambda t: t.task_id)
         if done.result is None:
             assert done.entry is not None  # a call not sent now was found in the journal
-            task = yield from _journal.resume_task(
+            task = yield from _paid_calls.resume_task(
                 done.entry, wait=wait, max_wait=max_wait, schedule=self.poll_schedule
             )
             return done.stamp(task)
@@ -380,10 +380,10 @@ class ProducerClient:
         """A paid call answered at once (lyrics, upload, video, WAV), once per journal key."""
         call = self._paid_call(action, path, body, key, before_submit, tool)
         send = _api.exchange(path, body, paid=True, policy=self.retry_policy)
-        done = yield from _journal.submit_once(
-            call, send, task_id_of=_journal.answer_task_id, answer_of=_journal.answer_of
+        done = yield from _paid_calls.submit_once(
+            call, send, task_id_of=_paid_calls.answer_task_id, answer_of=_paid_calls.answer_of
         )
-        answer = done.result if done.result is not None else _journal.recorded_answer(done.entry)
+        answer = done.result if done.result is not None else _paid_calls.recorded_answer(done.entry)
         return done.stamp(parse(answer if isinstance(answer, dict) else {}))
 
     def _paid_call(
@@ -394,9 +394,9 @@ class ProducerClient:
         key: str | None,
         before_submit: BeforeSubmit | None,
         tool: str | None,
-    ) -> _journal.PaidCall:
+    ) -> _paid_calls.PaidCall:
         request = _journal.PaidRequest(action, path, arguments, tool=tool, key=key)
-        return _journal.paid_call(request, store=self.store, before_submit=before_submit)
+        return _paid_calls.paid_call(request, store=self.store, before_submit=before_submit)
 
     @property
     def journal(self) -> _journal.TaskJournal | None:

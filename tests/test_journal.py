@@ -22,6 +22,7 @@ from langchain_producer import (
     ProducerClient,
     ProducerToolkit,
     ProducerValidationError,
+    _paid_calls,
 )
 from langchain_producer import journal as journal_module
 from langchain_producer.emulator import ProducerEmulator
@@ -296,7 +297,7 @@ def test_entries_are_namespaced_by_thread_listable_and_prunable(
 ) -> None:
     journal = TaskJournal(store)
     client = client_on(emu, store)
-    monkeypatch.setattr(journal_module, "_utc_now", lambda: "2020-01-01T00:00:00+00:00")
+    monkeypatch.setattr(_paid_calls, "_utc_now", lambda: "2020-01-01T00:00:00+00:00")
     client.submit(Generate(prompt="old"), key="old")
     monkeypatch.undo()
     client.submit(Generate(prompt="new"), key="new")
