@@ -519,3 +519,18 @@ def test_a_resumed_call_is_neither_billed_nor_counted_by_the_spending_limit(
     assert again["task_id"] == first["task_id"]
     assert other["error"] == "SpendingLimitError", "the limit of one was used by c1 alone"
     assert toolkit.spending().paid_calls == 1 and paths(emu).count(AUDIOS) == 1
+
+
+async def test_a_sync_only_store_serves_async_calls(emu: ProducerEmulator, tmp_path: Any) -> None:
+    # SqliteStore has no async methods (they raise NotImplementedError): the journal runs its
+    # sync ones in a worker thread instead of failing the paid call.
+    from langgraph.store.sqlite import SqliteStore
+
+    with SqliteStore.from_conn_string(str(tmp_path / "store.db")) as sqlite:
+        sqlite.setup()
+        client = client_on(emu, sqlite)
+        first = await client.asubmit(Generate(prompt="x"), key="k")
+        again = await client.asubmit(Generate(prompt="x"), key="k")
+        assert again.resumed and again.task_id == first.task_id
+        assert [entry.key for entry in TaskJournal(sqlite).list()] == ["k"]
+    assert paths(emu).count(AUDIOS) == 1
