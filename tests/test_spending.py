@@ -53,7 +53,7 @@ def refused(message: ToolMessage) -> bool:
     if message.status != "error":
         return False
     content = json.loads(message.content)
-    return content["error"] == "SpendingLimitError"
+    return content["error"] == "spending_limit_reached"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -354,7 +354,7 @@ def test_processes_sharing_a_sqlite_store_never_exceed_the_limit(tmp_path: Path)
     accepted = sum(o["accepted"] for o in outcomes)
     assert 1 <= accepted <= 5, outcomes
     assert submissions(emu) == accepted, "each accepted call was sent once; no refused one was"
-    assert {e for o in outcomes for e in o["errors"]} <= {"SpendingLimitError"}
+    assert {e for o in outcomes for e in o["errors"]} <= {"spending_limit_reached"}
     with SqliteStore.from_conn_string(path) as store:
         assert len(store.search((*NAMESPACE, "toolkit"), limit=100)) == accepted
 
