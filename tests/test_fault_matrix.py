@@ -85,7 +85,9 @@ def evil() -> Iterator[FaultServer]:
     server.close()
 
 
-def make_toolkit(base_url: str, op: Operation) -> tuple[ProducerToolkit, list[Any]]:
+def make_toolkit(
+    base_url: str, op: Operation, **settings: Any
+) -> tuple[ProducerToolkit, list[Any]]:
     # Clients that would follow redirects: the tools must not, whatever their setting. (No TLS
     # on loopback: verify=False spares loading the CA bundle, ~80 ms a client.)
     http = httpx.Client(follow_redirects=True, timeout=TIMEOUT, verify=False)
@@ -98,9 +100,7 @@ def make_toolkit(base_url: str, op: Operation) -> tuple[ProducerToolkit, list[An
         max_retries=MAX_RETRIES,
         poll_interval=0.01,
         max_poll_interval=0.02,
-        wait=op.wait,
-        max_wait=3,
-        get_task_wait=0.5,
+        **{"wait": op.wait, "max_wait": 3, "get_task_wait": 0.5, **settings},
     )
     toolkit.producer_client.retry_policy = RetryPolicy(
         max_retries=MAX_RETRIES, backoff=0.001, max_backoff=0.002
@@ -197,8 +197,8 @@ async def test_fault_matrix(fault: str, op_name: str, mode: str, evil: FaultServ
 # Cells whose outcome is more than "safe": what a good client makes of them.
 
 
-def invoke(op: Operation, server: FaultServer) -> dict[str, Any]:
-    toolkit, clients = make_toolkit(server.base_url, op)
+def invoke(op: Operation, server: FaultServer, **settings: Any) -> dict[str, Any]:
+    toolkit, clients = make_toolkit(server.base_url, op, **settings)
     try:
         message = toolkit.get_tools([op.tool])[0].invoke(tool_call(op))
     finally:
@@ -268,3 +268,17 @@ def test_failing_lookups_after_acceptance_never_say_try_again() -> None:
     assert "try again" not in json.dumps(shown).lower()
     assert "producer_get_task" in shown["next_step"]
     assert "Do not submit" in shown["next_step"]
+
+
+@pytest.mark.parametrize("fault", ["nan_progress", "inf_progress", "huge_numbers"])
+@pytest.mark.parametrize("op_name", ["get_task", "paid_wait"])
+def test_unreadable_progress_of_a_running_task_reads_as_unknown(fault: str, op_name: str) -> None:
+    server = FaultServer(fault=fault, faulty=("/producer/tasks",), lookups_to_finish=10**6)
+    try:
+        shown = invoke(OPERATIONS[op_name], server, get_task_wait=0, max_wait=0.05)
+    finally:
+        server.close()
+    assert shown["status"] != "error", shown
+    assert shown["state"] == "processing" and shown["should_poll"] is True
+    assert "progress_percent" not in shown
+    assert shown["task_id"] == ("pre-001" if op_name == "get_task" else "aud-001")
