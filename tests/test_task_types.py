@@ -118,7 +118,7 @@ PREVIEW = {"id": "s1", "state": "streaming", "audio_url": "https://cdn/preview/s
 
 @pytest.mark.parametrize("state", ["processing", "streaming", "running", "pending"])
 def test_finished_at_with_a_song_still_running_is_not_complete(state: str) -> None:
-    status, shown = get_task(record("audios", [{**PREVIEW, "state": state}]))
+    _status, shown = get_task(record("audios", [{**PREVIEW, "state": state}]))
     assert shown["state"] in ("pending", "processing")
     assert shown["should_poll"] is True
     assert "preview" not in json.dumps(shown.get("songs", []))
@@ -127,7 +127,7 @@ def test_finished_at_with_a_song_still_running_is_not_complete(state: str) -> No
 
 @pytest.mark.parametrize("state", ["failed", "error", "cancelled"])
 def test_a_failed_song_without_a_reason_says_the_service_reported_it(state: str) -> None:
-    status, shown = get_task(record("audios", [{"id": "s1", "state": state}]))
+    _status, shown = get_task(record("audios", [{"id": "s1", "state": state}]))
     assert shown["state"] == "failed"
     assert shown["error"] == "failed"
     assert "The service reported the song s1 failed" in shown["message"]
