@@ -12,10 +12,11 @@ from importlib import metadata as _metadata
 
 from langchain_producer._constants import DEFAULT_MODEL, MODELS, AudioAction, ProducerModel
 from langchain_producer.client import ProducerClient
-from langchain_producer.download import DownloadError, DownloadProgress
+from langchain_producer.download import DownloadProgress
 from langchain_producer.errors import (
     ApprovalUnavailableError,
     AuthenticationError,
+    DownloadError,
     InsufficientBalanceError,
     JournalConflictError,
     JournalError,

@@ -9,16 +9,35 @@ share every line of protocol logic, and tests can drive a plan with no network a
 from __future__ import annotations
 
 import email.utils
-import json
 import math
 import random
 import time
-from collections.abc import Generator, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
 
+from langchain_producer._answers import Reply, Unreadable, decode, describe
+from langchain_producer._tasks import (
+    AUDIOS,
+    LYRICS,
+    TASKS,
+    UPLOAD,
+    VIDEOS,
+    WAV,
+    JobFailedError,
+    _str,
+    decide_state,
+    parse_batch,
+    parse_lyrics,
+    parse_song,
+    parse_submission,
+    parse_task,
+    parse_upload,
+    parse_video,
+    parse_wav,
+)
 from langchain_producer.errors import (
     AuthenticationError,
     InsufficientBalanceError,
@@ -29,28 +48,10 @@ from langchain_producer.errors import (
     SubmissionUncertainError,
     TaskNotFoundError,
 )
-from langchain_producer.models import (
-    Lyrics,
-    ProducerTask,
-    Song,
-    TaskBatch,
-    TaskError,
-    TaskState,
-    UploadedAudio,
-    Video,
-    WavFile,
-    WavResult,
-)
+from langchain_producer.models import ProducerTask, TaskBatch
 from langchain_producer.params import AudioParams
 
 T = TypeVar("T")
-
-AUDIOS = "/producer/audios"
-LYRICS = "/producer/lyrics"
-UPLOAD = "/producer/upload"
-VIDEOS = "/producer/videos"
-WAV = "/producer/wav"
-TASKS = "/producer/tasks"
 
 # --------------------------------------------------------------------------------------------
 # Steps: what a plan asks its driver to do.
@@ -58,8 +59,8 @@ TASKS = "/producer/tasks"
 
 @dataclass(frozen=True, slots=True)
 class Send:
-    """POST ``body`` to ``path``; the driver answers with an ``httpx.Response`` or the
-    ``httpx.TransportError`` it raised."""
+    """POST ``body`` to ``path``; the driver answers with the ``Reply`` that came back (raw,
+    never following a redirect) or the exception that stopped the exchange."""
 
     path: str
     body: dict[str, Any]
@@ -144,279 +145,6 @@ def retrieve_batch_body(task_ids: Iterable[str]) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------
-# Task state.
-
-_FAILED_ITEM_STATES = frozenset({"failed", "failure", "error", "cancelled", "canceled", "rejected"})
-_DONE_ITEM_STATES = frozenset({"succeeded", "success", "complete", "completed", "finished"})
-_RESULT_KEYS = ("audio_url", "stems_url", "file_url", "video_url", "text", "lyrics", "audio_id")
-
-
-def _items(data: Any) -> list[dict[str, Any]]:
-    if isinstance(data, dict):
-        return [data] if data else []
-    if isinstance(data, list):
-        return [item for item in data if isinstance(item, dict)]
-    return []
-
-
-def _item_state(item: Mapping[str, Any]) -> str:
-    state = item.get("state") or item.get("status")
-    return state.lower() if isinstance(state, str) else ""
-
-
-def _has_result(item: Mapping[str, Any]) -> bool:
-    return any(item.get(key) for key in _RESULT_KEYS)
-
-
-def _percent(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip().rstrip("%"))
-        except ValueError:
-            return None
-    return None
-
-
-def _error_of(response: Mapping[str, Any], record: Mapping[str, Any]) -> TaskError | None:
-    error = response.get("error", record.get("error"))
-    if isinstance(error, dict) and (error.get("code") or error.get("message")):
-        return TaskError(
-            code=_str(error.get("code")), message=_str(error.get("message")), raw=error
-        )
-    if isinstance(error, str) and error.strip():
-        return TaskError(message=error, raw={"error": error})
-    return None
-
-
-def decide_state(record: Mapping[str, Any]) -> TaskState:
-    """Decide where a task record stands, following ``reference/producer-api.md``.
-
-    1. failed: ``response.success`` is false, an error is present, or any song failed;
-    2. complete: ``response.success`` is true, or the task finished with results, or every song
-       says it is done and has results. (The finished record carries no ``success`` key.)
-    3. a task that finished with neither results nor an error is failed (``no_result``):
-       waiting on it would never end;
-    4. otherwise processing once started or showing progress, else pending.
-
-    The empty record ``{}`` means "no such task" and must be handled before calling this.
-    """
-    response = record.get("response")
-    response = response if isinstance(response, dict) else {}
-    items = _items(response.get("data"))
-    states = [_item_state(item) for item in items]
-    if (
-        response.get("success") is False
-        or _error_of(response, record) is not None
-        or any(state in _FAILED_ITEM_STATES for state in states)
-    ):
-        return "failed"
-    if response.get("success") is True:
-        return "complete"
-    if record.get("finished_at"):
-        return "complete" if any(_has_result(item) for item in items) else "failed"
-    if items and all(
-        s in _DONE_ITEM_STATES and _has_result(i) for i, s in zip(items, states, strict=True)
-    ):
-        return "complete"
-    started = record.get("started_at") or any(
-        (_percent(item.get("progress")) or 0) > 0 or state in {"processing", "running", "streaming"}
-        for item, state in zip(items, states, strict=True)
-    )
-    return "processing" if started else "pending"
-
-
-# --------------------------------------------------------------------------------------------
-# Parsing answers.
-
-
-def _str(value: Any) -> str | None:
-    if value is None or isinstance(value, dict | list):
-        return None
-    return str(value)
-
-
-def _float(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None or value == "":
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def parse_song(item: Mapping[str, Any], *, final: bool) -> Song:
-    """One item of ``data``. ``final`` is False while the task runs: URLs are then previews."""
-    final = final or _item_state(item) in _DONE_ITEM_STATES
-    audio_url = _str(item.get("audio_url"))
-    return Song(
-        id=_str(item.get("id") or item.get("audio_id")),
-        title=_str(item.get("title")),
-        lyric=_str(item.get("lyric") or item.get("lyrics") or item.get("text")),
-        audio_url=audio_url if final else None,
-        preview_url=None if final else audio_url,
-        image_url=_str(item.get("image_url")),
-        video_url=_str(item.get("video_url")) if final else None,
-        stems_url=_str(item.get("stems_url")) if final else None,
-        duration=_float(item.get("duration")),
-        model=_str(item.get("model")),
-        seed=_str(item.get("seed")),
-        prompt=_str(item.get("sound") or item.get("prompt") or item.get("style")),
-        state=_str(item.get("state") or item.get("status")),
-        progress=_percent(item.get("progress")),
-        created_at=_str(item.get("created_at")),
-        raw=dict(item),
-    )
-
-
-_NO_RESULT = TaskError(
-    code="no_result", message="The task finished without any result or error from the service."
-)
-
-
-def parse_task(record: Mapping[str, Any], task_id: str) -> ProducerTask:
-    """A task record from ``/producer/tasks`` (or a synchronous answer wrapped as one)."""
-    if not record:
-        raise TaskNotFoundError(
-            f"No task with id {task_id!r} exists.",
-            hint="Check the id: use the task_id exactly as a submission returned it.",
-            task_id=task_id,
-        )
-    response = record.get("response")
-    response = response if isinstance(response, dict) else {}
-    state = decide_state(record)
-    items = _items(response.get("data"))
-    songs = [parse_song(item, final=state == "complete") for item in items]
-    progress = [song.progress for song in songs if song.progress is not None]
-    request = record.get("request")
-    action = request.get("action") if isinstance(request, dict) else None
-    return ProducerTask(
-        task_id=_str(record.get("id") or response.get("task_id")) or task_id,
-        state=state,
-        songs=songs,
-        error=_error_of(response, record) or (_NO_RESULT if state == "failed" else None),
-        trace_id=_str(record.get("trace_id") or response.get("trace_id")),
-        action=_str(action or record.get("type")),
-        created_at=_float(record.get("created_at")),
-        started_at=_float(record.get("started_at")),
-        finished_at=_float(record.get("finished_at")),
-        elapsed=_float(record.get("elapsed")),
-        progress=sum(progress) / len(progress) if progress else None,
-        raw=dict(record),
-    )
-
-
-def parse_submission(body: Mapping[str, Any], trace_id: str | None, action: str) -> ProducerTask:
-    """The answer to an audios submission: ``{task_id}`` alone (async) or the finished songs."""
-    task_id = _str(body.get("task_id"))
-    if not task_id:
-        raise SubmissionUncertainError(
-            "The service answered the submission without a task id.",
-            endpoint=AUDIOS,
-            hint="The job may have been created: check before submitting again.",
-            trace_id=trace_id,
-        )
-    record: dict[str, Any] = {"id": task_id, "trace_id": body.get("trace_id") or trace_id}
-    if "data" in body or "success" in body or "error" in body:
-        record["response"] = dict(body)
-    else:
-        record["request"] = {"action": action}
-    return parse_task(record, task_id)
-
-
-def parse_batch(body: Mapping[str, Any], task_ids: list[str]) -> TaskBatch:
-    records = body.get("items")
-    records = records if isinstance(records, list) else []
-    tasks: list[ProducerTask] = []
-    for record in records:
-        if not isinstance(record, dict) or not record:
-            continue
-        response = record.get("response")
-        fallback = response.get("task_id") if isinstance(response, dict) else None
-        tasks.append(parse_task(record, _str(record.get("id") or fallback) or ""))
-    found = {task.task_id for task in tasks}
-    return TaskBatch(tasks=tasks, missing=[i for i in task_ids if i not in found], raw=dict(body))
-
-
-def _data_object(body: Mapping[str, Any]) -> dict[str, Any]:
-    items = _items(body.get("data"))
-    return items[0] if items else {}
-
-
-def _required(value: str | None, what: str, path: str, body: Mapping[str, Any]) -> str:
-    if value:
-        return value
-    raise _answer_without(what, path, body)
-
-
-def _answer_without(what: str, path: str, body: Mapping[str, Any]) -> SubmissionUncertainError:
-    return SubmissionUncertainError(
-        f"The service answered {path} without {what}.",
-        endpoint=path,
-        hint="The work may have been done and billed; check the account before retrying.",
-        task_id=_str(body.get("task_id")),
-        trace_id=_str(body.get("trace_id")),
-    )
-
-
-def parse_lyrics(body: Mapping[str, Any]) -> Lyrics:
-    data = _data_object(body)
-    text = _str(data.get("text") or data.get("lyrics") or data.get("lyric"))
-    return Lyrics(
-        title=_str(data.get("title")),
-        text=_required(text, "lyrics", LYRICS, body),
-        task_id=_str(body.get("task_id")),
-        trace_id=_str(body.get("trace_id")),
-        raw=dict(body),
-    )
-
-
-def parse_upload(body: Mapping[str, Any]) -> UploadedAudio:
-    data = _data_object(body)
-    return UploadedAudio(
-        audio_id=_required(
-            _str(data.get("audio_id") or data.get("id")), "an audio_id", UPLOAD, body
-        ),
-        audio_url=_str(data.get("audio_url")),
-        lyric=_str(data.get("lyric")),
-        task_id=_str(body.get("task_id")),
-        trace_id=_str(body.get("trace_id")),
-        raw=dict(body),
-    )
-
-
-def parse_video(body: Mapping[str, Any], audio_id: str) -> Video:
-    data = _data_object(body)
-    return Video(
-        audio_id=audio_id,
-        video_url=_required(_str(data.get("video_url")), "a video_url", VIDEOS, body),
-        task_id=_str(body.get("task_id")),
-        trace_id=_str(body.get("trace_id")),
-        raw=dict(body),
-    )
-
-
-def parse_wav(body: Mapping[str, Any], audio_id: str) -> WavResult:
-    files = [
-        WavFile(title=_str(item.get("title")), file_url=url, raw=item)
-        for item in _items(body.get("data"))
-        if (url := _str(item.get("file_url") or item.get("wav_url") or item.get("audio_url")))
-    ]
-    if not files:
-        raise _answer_without("a file_url", WAV, body)
-    return WavResult(
-        audio_id=audio_id,
-        files=files,
-        task_id=_str(body.get("task_id")),
-        trace_id=_str(body.get("trace_id")),
-        raw=dict(body),
-    )
-
-
-# --------------------------------------------------------------------------------------------
 # Errors and retries.
 
 _AUTH_CODES = frozenset({"invalid_token", "token_expired", "token_mismatched", "no_token"})
@@ -437,22 +165,23 @@ def _retry_after(headers: httpx.Headers) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def _trace_id(response: httpx.Response, body: Any) -> str | None:
+def _trace_id(reply: Reply, body: Any) -> str | None:
     from_body = body.get("trace_id") if isinstance(body, dict) else None
-    return _str(from_body) or response.headers.get("x-trace-id")
+    return _str(from_body) or reply.headers.get("x-trace-id")
 
 
-def api_error(response: httpx.Response, body: Any) -> ProducerAPIError:
+def api_error(reply: Reply, body: Any) -> ProducerAPIError:
     """The exception for an error answer, with a message that says what to do next."""
     error = body.get("error") if isinstance(body, dict) else None
     code = _str(error.get("code")) if isinstance(error, dict) else None
     message = _str(error.get("message")) if isinstance(error, dict) else _str(error)
-    message = message or response.reason_phrase or "The service answered with an error."
-    status = response.status_code
+    status = reply.status
+    reason = httpx.codes.get_reason_phrase(status)
+    message = message or (f"HTTP {status} {reason}".strip() + " from the service.")
     common: dict[str, Any] = {
         "status_code": status,
         "code": code,
-        "trace_id": _trace_id(response, body),
+        "trace_id": _trace_id(reply, body),
     }
     if status == 401 or code in _AUTH_CODES:
         return AuthenticationError(
@@ -475,11 +204,19 @@ def api_error(response: httpx.Response, body: Any) -> ProducerAPIError:
     if status == 429:
         return RateLimitError(
             message,
-            retry_after=_retry_after(response.headers),
+            retry_after=_retry_after(reply.headers),
             hint="Rate limited: wait a little before the next call.",
             **common,
         )
-    if status == 404:
+    if 300 <= status < 400:
+        where = reply.headers.get("location") or "another address"
+        message = f"The service answered HTTP {status}, a redirect to {where}, not an answer."
+        hint = (
+            "API calls never follow redirects (a paid job would be sent to another host). "
+            "Nothing was done there. Check base_url: it must be the Producer API itself."
+        )
+        common["code"] = code or "redirect"
+    elif status == 404:
         hint = "The API path was not found: check base_url points at the Producer API."
     elif status >= 500:
         hint = "The service had a fault: try again in a minute."
@@ -514,40 +251,36 @@ _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 def exchange(path: str, body: dict[str, Any], *, paid: bool, policy: RetryPolicy) -> Plan[Any]:
-    """Send one call with the retry policy; return its decoded JSON body.
+    """Send one call with the retry policy; return its decoded JSON object.
 
     Raises the error that fits: ``SubmissionUncertainError`` whenever a paid call may have
-    reached the service without us learning the outcome.
+    reached the service without us learning the outcome. A paid answer that cannot be read
+    but still shows its task id counts as accepted: ``{"task_id": ...}`` is returned, so the
+    paid task is followed, never lost.
     """
     attempt = 0
     while True:
         outcome = yield Send(path, body)
         retry_after: float | None = None
-        failure: ProducerError
-        if isinstance(outcome, httpx.Response):
-            decoded = _decode(outcome)
-            if outcome.is_success and decoded is not _MALFORMED:
-                if not _refused(decoded):
-                    return decoded
-                raise api_error(outcome, decoded)
-            if outcome.is_success:
-                failure = _malformed(outcome, path, paid)
-            else:
-                failure = api_error(outcome, decoded)
-                if paid and outcome.status_code >= 500:
-                    failure = _uncertain(path, f"HTTP {outcome.status_code}", failure.trace_id)
-            retryable = outcome.status_code == 429 or (not paid and outcome.status_code >= 500)
-            retryable = retryable or (not paid and outcome.is_success)
-            if outcome.status_code == 429:
+        if isinstance(outcome, Reply):
+            answer = decode(outcome)
+            if outcome.status < 300 and isinstance(answer, dict):
+                if _refused(answer):
+                    raise api_error(outcome, answer)
+                return answer
+            if paid and outcome.status < 300 and isinstance(answer, Unreadable) and answer.task_id:
+                return {"task_id": answer.task_id, "trace_id": outcome.headers.get("x-trace-id")}
+            failure, retryable = _failed_answer(outcome, answer, path, paid)
+            if outcome.status == 429:
                 retry_after = _retry_after(outcome.headers)
         else:
             never_sent = isinstance(outcome, _NEVER_SENT)
             retryable = never_sent or not paid
             failure = (
-                _uncertain(path, type(outcome).__name__, None)
+                _uncertain(path, describe(outcome), None)
                 if paid and not never_sent
                 else ProducerConnectionError(
-                    f"Could not reach the Producer service ({type(outcome).__name__}: {outcome}).",
+                    f"Could not reach the Producer service ({describe(outcome)}).",
                     hint="Check the network and base_url, then try again.",
                 )
             )
@@ -557,31 +290,33 @@ def exchange(path: str, body: dict[str, Any], *, paid: bool, policy: RetryPolicy
         attempt += 1
 
 
-_MALFORMED = object()
+def _failed_answer(
+    reply: Reply, answer: dict[str, Any] | Unreadable, path: str, paid: bool
+) -> tuple[ProducerError, bool]:
+    """The error for an answer that is not a usable result, and whether to try again."""
+    trace_id = _trace_id(reply, answer)
+    if reply.status < 300:  # unreadable, so not a result
+        assert isinstance(answer, Unreadable)
+        if paid:
+            return _uncertain(path, answer.what, trace_id), False
+        unreadable = ProducerAPIError(
+            f"The service answered with {answer.what}.",
+            status_code=reply.status,
+            code="unreadable_answer",
+            hint="A passing fault of the service: look again shortly.",
+            trace_id=trace_id,
+        )
+        return unreadable, True
+    failure: ProducerError = api_error(reply, answer if isinstance(answer, dict) else None)
+    if paid and reply.status >= 500:
+        failure = _uncertain(path, f"HTTP {reply.status}", failure.trace_id)
+    return failure, reply.status == 429 or (not paid and reply.status >= 500)
 
 
-def _refused(body: Any) -> bool:
+def _refused(body: dict[str, Any]) -> bool:
     # A 2xx answer that says `success: false` with no task behind it is a refusal, not a result.
     # (A failed task's own record nests its `success: false` under `response`.)
-    return isinstance(body, dict) and body.get("success") is False and not body.get("task_id")
-
-
-def _decode(response: httpx.Response) -> Any:
-    try:
-        return json.loads(response.content) if response.content else {}
-    except ValueError:
-        return _MALFORMED
-
-
-def _malformed(response: httpx.Response, path: str, paid: bool) -> ProducerError:
-    if paid:
-        return _uncertain(path, "an answer that is not JSON", response.headers.get("x-trace-id"))
-    return ProducerAPIError(
-        "The service answered with something that is not JSON.",
-        status_code=response.status_code,
-        hint="A passing fault of the service: try again shortly.",
-        trace_id=response.headers.get("x-trace-id"),
-    )
+    return body.get("success") is False and not body.get("task_id")
 
 
 def _uncertain(path: str, what: str, trace_id: str | None) -> SubmissionUncertainError:
@@ -604,8 +339,31 @@ def submit_audio(
     params: AudioParams, *, default_model: str, callback_url: str | None, policy: RetryPolicy
 ) -> Plan[ProducerTask]:
     request = audios_body(params, default_model=default_model, callback_url=callback_url)
-    body = yield from exchange(AUDIOS, request, paid=True, policy=policy)
-    return parse_submission(body if isinstance(body, dict) else {}, None, params.action)
+    return (
+        yield from paid_call(
+            AUDIOS, request, lambda body: parse_submission(body, None, params.action), policy
+        )
+    )
+
+
+def paid_call(
+    path: str, body: dict[str, Any], parse: Callable[[dict[str, Any]], T], policy: RetryPolicy
+) -> Plan[T]:
+    """Send a paid call once and read its answer.
+
+    An answer that shows a task id but cannot be read in full means the job was accepted:
+    the error then says so, with the id, and how to follow it (``ProducerError.following``).
+    """
+    answer = yield from exchange(path, body, paid=True, policy=policy)
+    try:
+        return parse(answer)
+    except JobFailedError:
+        raise  # the service's own verdict on an accepted job: final, nothing to follow
+    except ProducerError as error:
+        task_id = error.task_id or _str(answer.get("task_id"))
+        if task_id:
+            raise error.following([task_id]) from error.__cause__
+        raise
 
 
 def get_task(task_id: str, policy: RetryPolicy) -> Plan[ProducerTask]:
@@ -703,11 +461,16 @@ def wait(
                 return task
             yield Sleep(pause)
             poll += 1
-    except ProducerError as error:
-        # Whatever broke the wait, the caller must still learn which (paid) task it was.
-        if error.task_id is None:
+    except TaskNotFoundError as error:
+        if not just_submitted:  # an id the caller gave: it may be wrong
             raise error.with_task(task_id) from error.__cause__
-        raise
+        raise error.following([task_id], follow_in=schedule.cap) from error.__cause__
+    except ProducerError as error:
+        # Whatever broke the wait, the task goes on: the caller learns which one it was and
+        # to follow it, never to submit it again.
+        raise error.following(
+            [task_id], follow_in=schedule.cap, accepted=just_submitted
+        ) from error.__cause__
 
 
 def wait_all(
@@ -717,7 +480,12 @@ def wait_all(
     start: float = yield Now()
     poll = 0
     while True:
-        batch = yield from get_tasks(task_ids, policy)
+        try:
+            batch = yield from get_tasks(task_ids, policy)
+        except ProducerError as error:
+            raise error.following(
+                task_ids, follow_in=schedule.cap, accepted=False
+            ) from error.__cause__
         for task in batch.tasks:
             yield Progress(task)
         pause = schedule.pause(poll, now=(yield Now()), deadline=start + max_wait)
@@ -725,3 +493,44 @@ def wait_all(
             return batch
         yield Sleep(pause)
         poll += 1
+
+
+# The protocol in one namespace (parsing and task state live in ``_tasks``).
+__all__ = [
+    "AUDIOS",
+    "LYRICS",
+    "TASKS",
+    "UPLOAD",
+    "VIDEOS",
+    "WAV",
+    "JobFailedError",
+    "Lookup",
+    "Now",
+    "Plan",
+    "PollSchedule",
+    "Progress",
+    "RetryPolicy",
+    "Send",
+    "Sleep",
+    "Step",
+    "api_error",
+    "audios_body",
+    "decide_state",
+    "exchange",
+    "get_task",
+    "get_tasks",
+    "paid_call",
+    "parse_batch",
+    "parse_lyrics",
+    "parse_song",
+    "parse_submission",
+    "parse_task",
+    "parse_upload",
+    "parse_video",
+    "parse_wav",
+    "retrieve_batch_body",
+    "retrieve_body",
+    "submit_audio",
+    "wait",
+    "wait_all",
+]

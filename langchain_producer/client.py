@@ -17,6 +17,7 @@ from pydantic import BaseModel, SecretStr
 from langchain_producer import _api, _paid_calls
 from langchain_producer import download as _download
 from langchain_producer import journal as _journal
+from langchain_producer._answers import Collector, Reply
 from langchain_producer._constants import BATCH_MAX_IDS
 from langchain_producer.errors import ProducerError, ProducerValidationError, TaskNotFoundError
 from langchain_producer.journal import BeforeSubmit, PaidOptions, PlanOptions
@@ -216,12 +217,7 @@ class ProducerClient:
                 step = plan.throw(failure) if failure else plan.send(outcome)
                 failure = None
                 if isinstance(step, _api.Send):
-                    try:
-                        outcome = self.http.post(
-                            self.base_url + step.path, json=step.body, headers=self._headers
-                        )
-                    except httpx.TransportError as error:
-                        outcome = error
+                    outcome = self._post(step)
                 elif isinstance(step, _api.Lookup):
                     try:
                         outcome = self.run(self.plan_get_task(step.task_id))
@@ -250,12 +246,7 @@ class ProducerClient:
                 step = plan.throw(failure) if failure else plan.send(outcome)
                 failure = None
                 if isinstance(step, _api.Send):
-                    try:
-                        outcome = await self.http_async.post(
-                            self.base_url + step.path, json=step.body, headers=self._headers
-                        )
-                    except httpx.TransportError as error:
-                        outcome = error
+                    outcome = await self._apost(step)
                 elif isinstance(step, _api.Lookup):
                     try:
                         outcome = await self._lookups().get(step.task_id)
@@ -276,6 +267,55 @@ class ProducerClient:
             return done.value  # type: ignore[no-any-return]
         except ProducerError as error:
             raise error.redact(self.api_key.get_secret_value()) from error.__cause__
+
+    def _request(self, http: httpx.Client | httpx.AsyncClient, step: _api.Send) -> httpx.Request:
+        return http.build_request(
+            "POST", self.base_url + step.path, json=step.body, headers=self._headers
+        )
+
+    # Both exchanges hand the plan the raw answer (decoded in ``_answers``, the one place) or
+    # whatever stopped them: any exception of a transport is a failed exchange, never a crash.
+    # Redirects are never followed, whatever the http client's own setting: a redirected
+    # paid POST would create (and bill) a job on another host.
+
+    def _post(self, step: _api.Send) -> Reply | Exception:
+        try:
+            response = self.http.send(
+                self._request(self.http, step), stream=True, follow_redirects=False
+            )
+        except Exception as error:  # reported to the plan, which decides
+            return error
+        collector = Collector(response)
+        try:
+            for chunk in collector.already_read() or response.iter_raw():
+                if not collector.add(chunk):
+                    return collector.reply("an answer too large to be the API's")
+        except Exception as error:  # a body cut short: keep what arrived
+            return collector.reply(error)
+        finally:
+            response.close()
+        return collector.reply()
+
+    async def _apost(self, step: _api.Send) -> Reply | Exception:
+        http = self.http_async
+        try:
+            response = await http.send(
+                self._request(http, step), stream=True, follow_redirects=False
+            )
+        except Exception as error:  # reported to the plan, which decides
+            return error
+        collector = Collector(response)
+        try:
+            for chunk in collector.already_read():
+                collector.add(chunk)
+            async for chunk in collector.unread(response):
+                if not collector.add(chunk):
+                    return collector.reply("an answer too large to be the API's")
+        except Exception as error:  # a body cut short: keep what arrived
+            return collector.reply(error)
+        finally:
+            await response.aclose()
+        return collector.reply()
 
     # ----------------------------------------------------------------------------------------
     # Plans: each operation once, validated before anything is sent.
@@ -379,12 +419,14 @@ class ProducerClient:
     ) -> _api.Plan[R]:
         """A paid call answered at once (lyrics, upload, video, WAV), once per journal key."""
         call = self._paid_call(action, path, body, key, before_submit, tool)
-        send = _api.exchange(path, body, paid=True, policy=self.retry_policy)
+        send = _api.paid_call(path, body, parse, self.retry_policy)
         done = yield from _paid_calls.submit_once(
-            call, send, task_id_of=_paid_calls.answer_task_id, answer_of=_paid_calls.answer_of
+            call, send, task_id_of=lambda r: getattr(r, "task_id", None), answer_of=_answer_of
         )
-        answer = done.result if done.result is not None else _paid_calls.recorded_answer(done.entry)
-        return done.stamp(parse(answer if isinstance(answer, dict) else {}))
+        if done.result is not None:
+            return done.stamp(done.result)
+        # Resumed: the answer the journal kept, read as the service's answer was.
+        return done.stamp(parse(_paid_calls.recorded_answer(done.entry)))
 
     def _paid_call(
         self,
@@ -550,6 +592,8 @@ class ProducerClient:
         *,
         kinds: Sequence[str] | set[str] | frozenset[str] | None = None,
         on_progress: _download.OnDownloadProgress | None = None,
+        max_bytes: int = _download.DEFAULT_MAX_BYTES,
+        deadline: float | None = None,
     ) -> list[Path]:
         """Save the files of a finished result into the folder ``dest`` (made if missing).
 
@@ -561,21 +605,33 @@ class ProducerClient:
             item: A complete ``ProducerTask``, a finished ``Song``, a ``WavResult`` or a ``Video``.
             dest: The folder to save into.
             kinds: Some of ``audio``, ``wav``, ``stems``, ``video``, ``image``; None: all.
-            on_progress: Called with a ``download.DownloadProgress`` (bytes done and total).
+            on_progress: Called with a ``download.DownloadProgress`` (bytes done and total)
+                after each chunk; returning ``False`` stops the download.
+            max_bytes: The largest file accepted (default 200 MB); a larger one is refused.
+            deadline: Seconds the whole call may take (default: only the client's timeouts).
 
         Returns:
             The ``pathlib.Path`` of each saved file.
 
         Raises:
             ProducerValidationError: A preview (unfinished task), nothing to download, a bad URL.
-            DownloadError: HTTP error, broken or cut stream (nothing partial is kept).
+            DownloadError: HTTP error, broken or cut stream, a file over ``max_bytes``, the
+                deadline passed, or stopped by ``on_progress`` (nothing partial is kept).
 
         Examples:
             >>> task = client.submit(Generate(prompt="lo-fi"), wait=True)  # doctest: +SKIP
             >>> client.download(task, "out", kinds={"audio"})  # doctest: +SKIP
             [PosixPath('/home/me/out/Lo-fi-1c4d6e1f.mp3')]
         """
-        return _download.download(self, item, dest, kinds=kinds, on_progress=on_progress)
+        return _download.download(
+            self.http,
+            item,
+            dest,
+            kinds=kinds,
+            on_progress=on_progress,
+            max_bytes=max_bytes,
+            deadline=deadline,
+        )
 
     async def adownload(
         self,
@@ -584,9 +640,19 @@ class ProducerClient:
         *,
         kinds: Sequence[str] | set[str] | frozenset[str] | None = None,
         on_progress: _download.OnDownloadProgress | None = None,
+        max_bytes: int = _download.DEFAULT_MAX_BYTES,
+        deadline: float | None = None,
     ) -> list[Path]:
         """Async ``download``; ``on_progress`` may be a coroutine function."""
-        return await _download.adownload(self, item, dest, kinds=kinds, on_progress=on_progress)
+        return await _download.adownload(
+            self.http_async,
+            item,
+            dest,
+            kinds=kinds,
+            on_progress=on_progress,
+            max_bytes=max_bytes,
+            deadline=deadline,
+        )
 
 
 class _SharedLookups:
@@ -662,6 +728,11 @@ def _settle(
             future.set_exception(error)
         else:
             future.set_result(task)  # type: ignore[arg-type]
+
+
+def _answer_of(result: BaseModel) -> dict[str, Any]:
+    """What the journal keeps of a paid call answered at once: the service's answer (small)."""
+    return dict(getattr(result, "raw", {}))
 
 
 def _check_id(value: str, what: str = "task_id") -> str:

@@ -1,6 +1,8 @@
 """Saving Producer results to disk: streamed, atomic, safely named, and never with the API key.
 
-Use it through the client: ``client.download(item, dest)`` / ``await client.adownload(...)``.
+Use it through the client: ``client.download(item, dest)`` / ``await client.adownload(...)``, or
+directly with any ``httpx.Client`` / ``httpx.AsyncClient``: this module knows nothing of the
+Producer client.
 
 Guarantees:
     * Streaming through the client's kept-alive ``httpx`` clients, with redirects followed.
@@ -14,6 +16,10 @@ Guarantees:
       other hosts (CDNs), which must never see the API key.
     * Previews are refused: a song whose task is still running only has a streaming preview
       (``preview_url``), which is not the finished song.
+    * Bounded: at most ``max_bytes`` per file (refused up front when ``Content-Length`` says
+      more, stopped as soon as the stream passes it), an overall ``deadline`` in seconds for
+      the whole call, and an ``on_progress`` callback that stops the download by returning
+      ``False``. Each ends in a ``DownloadError`` with nothing partial left on disk.
 
 Example:
     >>> from langchain_producer import Generate, ProducerClient
@@ -21,7 +27,7 @@ Example:
     >>> emulator = ProducerEmulator(pending_seconds=0.1, processing_seconds=0.2)
     >>> client = ProducerClient(api_key="demo", transport=emulator.transport, poll_interval=0.1)
     >>> task = client.submit(Generate(prompt="lo-fi beat"), wait=True)
-    >>> paths = client.download(task, "out", kinds={"audio"})  # doctest: +SKIP
+    >>> paths = client.download(task, "out", max_bytes=50_000_000)  # doctest: +SKIP
     >>> [p.suffix for p in paths]  # doctest: +SKIP
     ['.wav']
 """
@@ -34,19 +40,17 @@ import inspect
 import os
 import re
 import tempfile
+import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 import httpx
 
-from langchain_producer.errors import ProducerError, ProducerValidationError
+from langchain_producer.errors import DownloadError, ProducerValidationError
 from langchain_producer.models import ProducerTask, Song, Video, WavResult
-
-if TYPE_CHECKING:
-    from langchain_producer.client import ProducerClient
 
 KINDS: frozenset[str] = frozenset({"audio", "wav", "stems", "video", "image"})
 """What can be downloaded: the song's audio, its WAV rendering, the stems zip, the video, the
@@ -54,6 +58,9 @@ cover image."""
 
 DownloadItem = ProducerTask | Song | WavResult | Video
 """What ``download`` accepts."""
+
+DEFAULT_MAX_BYTES = 200_000_000
+"""The largest file ``download`` accepts unless told otherwise (200 MB: a long WAV or video)."""
 
 MAX_NAME_CHARS = 80
 """The longest file name stem (before the kind suffix, counter and extension)."""
@@ -104,23 +111,6 @@ _RESERVED_NAMES = frozenset(
     {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(10)} | {f"lpt{i}" for i in range(10)}
 )
 _TEMP_PREFIX = ".producer-download-"
-_CHUNK = 64 * 1024
-
-
-class DownloadError(ProducerError):
-    """A file could not be downloaded (HTTP error, broken or cut stream, bad URL).
-
-    Nothing partial is left on disk for the failed file.
-
-    Attributes:
-        url: The URL that failed.
-        saved: Files of the same call that were completely saved before the failure.
-    """
-
-    def __init__(self, message: str, *, url: str, saved: list[Path] | None = None, **kw: Any):
-        self.url = url
-        self.saved = list(saved or [])
-        super().__init__(message, **kw)
 
 
 @dataclass(frozen=True)
@@ -154,7 +144,8 @@ class DownloadProgress:
 
 
 OnDownloadProgress = Callable[[DownloadProgress], Any]
-"""Called after each chunk; with ``adownload`` it may be a coroutine function."""
+"""Called after each chunk; with ``adownload`` it may be a coroutine function. Returning
+``False`` stops the download (a ``DownloadError``; nothing partial is kept)."""
 
 
 @dataclass(frozen=True)
@@ -322,12 +313,61 @@ def extension(url: str, content_type: str | None, kind: str) -> str:
 # Writing one file (shared by the sync and async drivers).
 
 
+class _Limits:
+    """The bounds of one download call: bytes per file and an overall deadline."""
+
+    def __init__(self, max_bytes: int, deadline: float | None) -> None:
+        if max_bytes <= 0 or (deadline is not None and not deadline > 0):
+            raise ProducerValidationError(
+                f"max_bytes must be > 0 and deadline > 0 seconds (or None), got {max_bytes} "
+                f"and {deadline}."
+            )
+        self.max_bytes = max_bytes
+        self.deadline = deadline
+        self.end = None if deadline is None else time.monotonic() + deadline
+
+    def remaining(self) -> float | None:
+        return None if self.end is None else self.end - time.monotonic()
+
+    def check(self, url: str) -> None:
+        remaining = self.remaining()
+        if remaining is not None and remaining <= 0:
+            raise DownloadError(
+                f"The download passed its deadline of {self.deadline:g} s; nothing partial "
+                "was kept.",
+                url=url,
+                hint="Raise deadline, or try again on a faster connection.",
+            )
+
+    def timeout(self, http: httpx.Client | httpx.AsyncClient) -> httpx.Timeout:
+        """The client's timeouts, none longer than what is left of the deadline: a body that
+        drips one byte at a time cannot hold a read past it."""
+        remaining = self.remaining()
+        base = http.timeout
+        if remaining is None:
+            return base
+        left = max(remaining, 0.001)
+
+        def cap(value: float | None) -> float:
+            return left if value is None else min(value, left)
+
+        return httpx.Timeout(
+            connect=cap(base.connect),
+            read=cap(base.read),
+            write=cap(base.write),
+            pool=cap(base.pool),
+        )
+
+
 class _Sink:
     """One file being received: a temp file in ``dest``, length checks, the final move."""
 
-    def __init__(self, dest: Path, planned: _Planned, index: int, count: int) -> None:
+    def __init__(
+        self, dest: Path, planned: _Planned, index: int, count: int, limits: _Limits
+    ) -> None:
         self.dest = dest
         self.planned = planned
+        self.limits = limits
         self.index = index
         self.count = count
         self.ext = _KIND_FALLBACK_EXT[planned.kind]
@@ -348,6 +388,16 @@ class _Sink:
         )
         length = response.headers.get("content-length")
         self.total = int(length) if length and length.isdigit() else None
+        if self.total is not None and self.total > self.limits.max_bytes:
+            raise self._too_large(self.total)
+
+    def _too_large(self, size: int) -> DownloadError:
+        return DownloadError(
+            f"The {self.planned.kind} file is larger than max_bytes ({size} > "
+            f"{self.limits.max_bytes} bytes); nothing was kept.",
+            url=self.planned.url,
+            hint="Raise max_bytes if this file is expected to be that large.",
+        )
 
     def progress(self) -> DownloadProgress:
         return DownloadProgress(
@@ -360,9 +410,19 @@ class _Sink:
             count=self.count,
         )
 
-    def write(self, chunk: bytes) -> None:
+    def write(self, chunk: bytes, verdict: Any) -> None:
+        """Keep ``chunk``, then apply the limits; ``verdict`` is what ``on_progress`` said
+        about the previous chunk (False stops)."""
+        if verdict is False:
+            raise DownloadError(
+                f"The {self.planned.kind} download was stopped by on_progress; nothing was kept.",
+                url=self.planned.url,
+            )
+        if self.done + len(chunk) > self.limits.max_bytes:
+            raise self._too_large(self.done + len(chunk))
         self.file.write(chunk)
         self.done += len(chunk)
+        self.limits.check(self.planned.url)
 
     def finish(self, response: httpx.Response, taken: set[str]) -> Path:
         self.file.flush()
@@ -418,8 +478,9 @@ def _prepare(dest: str | os.PathLike[str]) -> Path:
     return path.resolve()
 
 
-def _request(http: httpx.Client | httpx.AsyncClient, url: str) -> httpx.Request:
-    request = http.build_request("GET", url)
+def _request(http: httpx.Client | httpx.AsyncClient, url: str, limits: _Limits) -> httpx.Request:
+    limits.check(url)
+    request = http.build_request("GET", url, timeout=limits.timeout(http))
     # Media live on other hosts: the key must never travel there, even if a caller gave the
     # client default headers that carry it.
     request.headers.pop("authorization", None)
@@ -445,6 +506,18 @@ def _cleaning_up(sink: _Sink, file: _Planned, saved: list[Path]) -> Iterator[Non
     """Whatever stops a file midway, its partial bytes go; the caller learns what was saved."""
     try:
         yield
+    except httpx.TimeoutException as error:
+        sink.abort()
+        if (remaining := sink.limits.remaining()) is not None and remaining <= 0.01:
+            timed_out = DownloadError(
+                f"The download passed its deadline of {sink.limits.deadline:g} s; nothing "
+                "partial was kept.",
+                url=file.url,
+                saved=saved,
+                hint="Raise deadline, or try again on a faster connection.",
+            )
+            raise timed_out from error
+        raise _failure(error, file, saved) from error
     except httpx.HTTPError as error:
         sink.abort()
         raise _failure(error, file, saved) from error
@@ -458,31 +531,46 @@ def _cleaning_up(sink: _Sink, file: _Planned, saved: list[Path]) -> Iterator[Non
 
 
 def download(
-    client: ProducerClient,
+    http: httpx.Client,
     item: DownloadItem,
     dest: str | os.PathLike[str],
     *,
     kinds: Iterable[str] | None = None,
     on_progress: OnDownloadProgress | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    deadline: float | None = None,
 ) -> list[Path]:
-    """Download ``item``'s files into ``dest`` (see ``ProducerClient.download``)."""
+    """Download ``item``'s files into ``dest`` with ``http`` (see ``ProducerClient.download``).
+
+    Args:
+        http: The client to stream with. Its default headers are used, but never an
+            ``Authorization`` header: media hosts are not the API.
+        item: A complete ``ProducerTask``, a finished ``Song``, a ``WavResult`` or a ``Video``.
+        dest: The folder to save into (made if missing).
+        kinds: Some of ``KINDS``; None: everything the item has.
+        on_progress: Called after each chunk; returning ``False`` stops the download.
+        max_bytes: The largest file accepted.
+        deadline: Seconds the whole call may take; None: no limit beyond the client's timeouts.
+    """
     planned = plan_downloads(item, kinds)
+    limits = _Limits(max_bytes, deadline)
     root = _prepare(dest)
     saved: list[Path] = []
     taken: set[str] = set()
     for index, file in enumerate(planned):
-        sink = _Sink(root, file, index, len(planned))
+        sink = _Sink(root, file, index, len(planned), limits)
         with _cleaning_up(sink, file, saved):
-            request = _request(client.http, file.url)
-            response = client.http.send(request, stream=True, follow_redirects=True)
+            request = _request(http, file.url, limits)
+            response = http.send(request, stream=True, follow_redirects=True)
             try:
                 sink.start(response)
-                if on_progress:
-                    on_progress(sink.progress())
-                for chunk in response.iter_bytes(_CHUNK):
-                    sink.write(chunk)
-                    if on_progress:
-                        on_progress(sink.progress())
+                verdict = on_progress(sink.progress()) if on_progress else None
+                # Chunks as they arrive (no re-buffering to a fixed size): a body that drips a
+                # byte at a time must still meet the deadline and the callback between drips.
+                for chunk in response.iter_bytes():
+                    sink.write(chunk, verdict)
+                    verdict = on_progress(sink.progress()) if on_progress else None
+                sink.write(b"", verdict)
                 saved.append(sink.finish(response, taken))
             finally:
                 response.close()
@@ -490,37 +578,40 @@ def download(
 
 
 async def adownload(
-    client: ProducerClient,
+    http: httpx.AsyncClient,
     item: DownloadItem,
     dest: str | os.PathLike[str],
     *,
     kinds: Iterable[str] | None = None,
     on_progress: OnDownloadProgress | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    deadline: float | None = None,
 ) -> list[Path]:
     """Async ``download``; ``on_progress`` may be a coroutine function."""
 
-    async def report(sink: _Sink) -> None:
-        if on_progress:
-            outcome = on_progress(sink.progress())
-            if inspect.isawaitable(outcome):
-                await outcome
+    async def report(sink: _Sink) -> Any:
+        if on_progress is None:
+            return None
+        outcome = on_progress(sink.progress())
+        return await outcome if inspect.isawaitable(outcome) else outcome
 
     planned = plan_downloads(item, kinds)
+    limits = _Limits(max_bytes, deadline)
     root = _prepare(dest)
     saved: list[Path] = []
     taken: set[str] = set()
-    http = client.http_async
     for index, file in enumerate(planned):
-        sink = _Sink(root, file, index, len(planned))
+        sink = _Sink(root, file, index, len(planned), limits)
         with _cleaning_up(sink, file, saved):
-            request = _request(http, file.url)
+            request = _request(http, file.url, limits)
             response = await http.send(request, stream=True, follow_redirects=True)
             try:
                 sink.start(response)
-                await report(sink)
-                async for chunk in response.aiter_bytes(_CHUNK):
-                    sink.write(chunk)
-                    await report(sink)
+                verdict = await report(sink)
+                async for chunk in response.aiter_bytes():
+                    sink.write(chunk, verdict)
+                    verdict = await report(sink)
+                sink.write(b"", verdict)
                 saved.append(sink.finish(response, taken))
             finally:
                 await response.aclose()
@@ -528,6 +619,7 @@ async def adownload(
 
 
 __all__ = [
+    "DEFAULT_MAX_BYTES",
     "KINDS",
     "DownloadError",
     "DownloadItem",

@@ -93,6 +93,11 @@ class ProducerTask(_Paid):
     error: TaskError | None = None
     trace_id: str | None = None
     action: str | None = None
+    type: str | None = None
+    """Which endpoint made the task: ``audios`` (songs), ``lyrics``, ``upload``, ``videos`` or
+    ``wav``."""
+    result: TaskResult = None
+    """The finished result of a lyrics, upload, video or WAV task (songs are in ``songs``)."""
     created_at: float | None = None
     started_at: float | None = None
     finished_at: float | None = None
@@ -182,3 +187,9 @@ class WavResult(_Paid):
     files: list[WavFile]
     task_id: str | None = None
     trace_id: str | None = None
+
+
+TaskResult = Lyrics | UploadedAudio | Video | WavResult | None
+"""What a finished task of a type other than ``audios`` holds."""
+
+ProducerTask.model_rebuild()

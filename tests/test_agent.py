@@ -161,9 +161,9 @@ async def test_no_wait_mode_agent_polls_until_complete(emu: ProducerEmulator, mo
 @pytest.mark.parametrize(
     ("failure", "expected"),
     [
-        ("server_error", "SubmissionUncertainError"),
-        ("used_up", "InsufficientBalanceError"),
-        ("connection", "ProducerConnectionError"),
+        ("server_error", "submission_uncertain"),
+        ("used_up", "used_up"),
+        ("connection", "connection_failed"),
     ],
 )
 async def test_api_failure_becomes_error_message(
@@ -195,7 +195,7 @@ async def test_failed_task_reaches_the_model_as_final(emu: ProducerEmulator, mod
     (message,) = tool_messages(result)
     content = json.loads(message.content)
     assert content["state"] == "failed"
-    assert content["error"]["code"] == "task_failed"
+    assert content["error"] == "task_failed"
     assert "should_poll" not in content
     assert "/media/preview/" not in message.content
     assert len(model.seen) == 2

@@ -92,7 +92,7 @@ def test_rejected_call_sends_nothing_and_tells_the_model_why(emu: ProducerEmulat
     (message,) = tool_messages(done)
     assert message.status == "error"
     content = json.loads(message.content)
-    assert content["error"] == "PaidCallRejectedError"
+    assert content["error"] == "rejected_by_reviewer"
     assert "too pricey" in content["message"] and "nothing was submitted" in content["message"]
     assert "Do not call it again" in content["next_step"]
     assert submitted(emu) == []
@@ -184,7 +184,7 @@ def test_free_tools_never_ask(emu: ProducerEmulator) -> None:
 def test_past_the_limit_nobody_is_asked(emu: ProducerEmulator) -> None:
     done = agent_asking_first(emu, song_call(), max_paid_calls=0).invoke(ASK, THREAD)
     assert "__interrupt__" not in done
-    assert json.loads(tool_messages(done)[0].content)["error"] == "SpendingLimitError"
+    assert json.loads(tool_messages(done)[0].content)["error"] == "spending_limit_reached"
     assert submitted(emu) == []
 
 
@@ -192,7 +192,7 @@ def test_approval_needs_a_graph_with_a_checkpointer(emu: ProducerEmulator) -> No
     toolkit = make_toolkit(emu, approve_paid_calls=True)
     (tool,) = toolkit.get_tools(["producer_generate_music"])
     outside = json.loads(tool.invoke({"prompt": "x"}))
-    assert outside["error"] == "ApprovalUnavailableError"
+    assert outside["error"] == "approval_unavailable"
     assert "needs a LangGraph graph with a checkpointer" in outside["message"]
     assert "outside any LangGraph graph" in outside["message"]
 

@@ -26,6 +26,6 @@ def test_the_approval_example_asks_before_each_paid_song(tmp_path: Path) -> None
     assert out.count("billed to the account once the service accepts it") == 3
     assert '"type": "approve"' in out and '"type": "edit"' in out and '"type": "reject"' in out
     assert out.count("complete, billed:") == 2
-    assert "PaidCallRejectedError" in out and "Two songs are enough for today." in out
+    assert "rejected_by_reviewer" in out and "Two songs are enough for today." in out
     assert "Paid calls: 2 of 5 allowed" in out
     assert "Submissions the service received: 2" in out

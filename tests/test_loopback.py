@@ -118,7 +118,7 @@ def test_a_task_that_fails_after_acceptance_reads_as_failed(
     message = _call(toolkit, "producer_generate_music", prompt="doomed")
     answer = _content(message)
     assert answer["state"] == "failed"
-    assert answer["error"]["code"] == "task_failed"
+    assert answer["error"] == "task_failed"
     assert "should_poll" not in answer
     with pytest.raises(ProducerValidationError, match="failed"):
         toolkit.producer_client.download(message.artifact, tmp_path)
@@ -132,7 +132,7 @@ def test_a_used_up_balance_becomes_a_message_not_a_crash(
     message = _call(toolkit, "producer_generate_lyrics", prompt="anything")
     assert message.status == "error"
     answer = _content(message)
-    assert answer["status_code"] == 403 and answer["code"] == "used_up"
+    assert answer["status_code"] == 403 and answer["error"] == "used_up"
     assert KEY not in str(message.content)
 
 

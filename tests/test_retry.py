@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from langchain_producer import _api
+from langchain_producer._answers import Reply
 from langchain_producer.client import ProducerClient
 from langchain_producer.errors import (
     AuthenticationError,
@@ -291,7 +292,7 @@ async def test_400_is_api_error_with_code_and_trace(mode: str, path: str) -> Non
     assert type(err) is ProducerAPIError
     assert (err.status_code, err.code, err.trace_id) == (400, "bad_request", "tr-400")
     assert "prompt too long" in str(err)
-    assert err.to_dict()["code"] == "bad_request"
+    assert err.to_dict()["error"] == "bad_request"
 
 
 def test_trace_id_from_header_and_bare_string_error() -> None:
@@ -323,7 +324,7 @@ def test_2xx_refusal_is_an_error_not_a_result() -> None:
 def drive_until_sleep(plan: _api.Plan[Any], answer: httpx.Response) -> _api.Step:
     step = plan.send(None)
     assert isinstance(step, _api.Send)
-    return plan.send(answer)
+    return plan.send(Reply(answer.status_code, answer.headers, answer.content))
 
 
 @pytest.mark.parametrize("paid", [True, False])
@@ -374,14 +375,14 @@ def test_backoff_grows_between_attempts() -> None:
     plan.send(None)
     sleeps = []
     for _ in range(4):
-        step = plan.send(httpx.Response(503))
+        step = plan.send(Reply.of(503))
         assert isinstance(step, _api.Sleep)
         sleeps.append(step.seconds)
         assert isinstance(plan.send(None), _api.Send)
     for attempt, seconds in enumerate(sleeps):
         assert 2**attempt * 0.5 <= seconds <= 2**attempt
     with pytest.raises(ProducerAPIError):
-        plan.send(httpx.Response(503))
+        plan.send(Reply.of(503))
 
 
 def test_client_retries_429_with_unparsable_retry_after() -> None:

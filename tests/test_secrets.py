@@ -3,6 +3,7 @@ tool result, serialised toolkit or log line."""
 
 from __future__ import annotations
 
+import json
 import logging
 import traceback
 from typing import Any
@@ -227,7 +228,7 @@ def test_unauthorised_tool_result_does_not_contain_key() -> None:
     (tool,) = toolkit.get_tools(["producer_get_task"])
     message = call(tool, {"task_id": "t"})
     assert message.status == "error"
-    assert "AuthenticationError" in message.content
+    assert json.loads(message.content)["error"] == "invalid_token"
     assert_clean(message, message.content, message.artifact)
 
 

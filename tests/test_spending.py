@@ -53,7 +53,7 @@ def refused(message: ToolMessage) -> bool:
     if message.status != "error":
         return False
     content = json.loads(message.content)
-    return content["error"] == "SpendingLimitError"
+    return content["error"] == "spending_limit_reached"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -190,7 +190,7 @@ def test_a_call_refused_before_acceptance_gives_its_place_back(emu: ProducerEmul
     (tool,) = toolkit.get_tools(["producer_generate_music"])
     emu.fail_next("used_up")
     failed = tool.invoke(generate())
-    assert json.loads(failed.content)["error"] == "InsufficientBalanceError"
+    assert json.loads(failed.content)["error"] == "used_up"
     assert toolkit.spending().paid_calls == 0
     accepted = tool.invoke(generate())
     assert accepted.status != "error" and json.loads(accepted.content)["billed"] is True
@@ -203,7 +203,7 @@ def test_an_uncertain_call_counts_and_says_so(emu: ProducerEmulator) -> None:
     (tool,) = toolkit.get_tools(["producer_generate_music"])
     emu.fail_next("server_error")
     uncertain = json.loads(tool.invoke(generate()).content)
-    assert uncertain["error"] == "SubmissionUncertainError"
+    assert uncertain["error"] == "submission_uncertain"
     assert uncertain["billed"] == "unknown"
     assert "Counted against the spending limit" in uncertain["spending_limit"]
     spent = toolkit.spending()
@@ -354,7 +354,7 @@ def test_processes_sharing_a_sqlite_store_never_exceed_the_limit(tmp_path: Path)
     accepted = sum(o["accepted"] for o in outcomes)
     assert 1 <= accepted <= 5, outcomes
     assert submissions(emu) == accepted, "each accepted call was sent once; no refused one was"
-    assert {e for o in outcomes for e in o["errors"]} <= {"SpendingLimitError"}
+    assert {e for o in outcomes for e in o["errors"]} <= {"spending_limit_reached"}
     with SqliteStore.from_conn_string(path) as store:
         assert len(store.search((*NAMESPACE, "toolkit"), limit=100)) == accepted
 
@@ -384,7 +384,7 @@ def test_a_store_that_fails_before_the_send_refuses_the_call(emu: ProducerEmulat
     )
     message = tool.invoke(generate())
     content = json.loads(message.content)
-    assert message.status == "error" and content["error"] == "SpendingStoreError"
+    assert message.status == "error" and content["error"] == "spending_store_failed"
     assert "store down" in content["message"] and "nothing was submitted" in content["message"]
     assert submissions(emu) == 0 and guard.spending().paid_calls == 0
 

@@ -13,6 +13,7 @@ import pytest
 
 from langchain_producer import _api
 from langchain_producer.errors import SubmissionUncertainError, TaskNotFoundError
+from langchain_producer.models import Lyrics
 from langchain_producer.tools._base import task_content
 
 TASK_ID = "1a6a0000-task"
@@ -257,7 +258,7 @@ def test_partial_failure_keeps_songs_and_error() -> None:
     assert bad.audio_url is None and bad.preview_url == PREVIEW_MP3
     shown = task_content(task, poll_hint="unused")
     assert shown["state"] == "failed"
-    assert shown["error"] == {"code": "task_failed", "message": "second song failed"}
+    assert (shown["error"], shown["message"]) == ("task_failed", "second song failed")
     assert [s["id"] for s in shown["partial_songs"]] == ["6c94-song"]
     assert PREVIEW_MP3 not in str(shown)
 
@@ -311,8 +312,9 @@ def test_lyrics_record_text_or_lyrics() -> None:
     for key in ("text", "lyrics"):
         rec = {**record(), "type": "lyrics", "response": {"data": {"title": "T", key: "[Verse]"}}}
         task = _api.parse_task(rec, TASK_ID)
-        assert task.songs[0].lyric == "[Verse]"
-        assert task.songs[0].title == "T"
+        assert isinstance(task.result, Lyrics)
+        assert (task.result.text, task.result.title) == ("[Verse]", "T")
+        assert task.songs == []
 
 
 @pytest.mark.parametrize(

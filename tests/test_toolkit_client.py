@@ -180,7 +180,7 @@ def test_failed_task_is_returned_with_its_error_and_partial_song() -> None:
     toolkit = ProducerToolkit(client=client, get_task_wait=0)
     content = json.loads(toolkit.get_tools(["producer_get_task"])[0].invoke(task.task_id))
     assert content["state"] == "failed"
-    assert content["error"]["code"] == "task_failed"
+    assert content["error"] == "task_failed"
     assert "should_poll" not in content
 
 
@@ -233,4 +233,4 @@ def test_a_song_tool_whose_wait_breaks_still_hands_back_the_paid_task_id() -> No
     content = json.loads(message.content)
     (paid,) = emu.tasks  # exactly one submission, never repeated
     assert content["task_id"] == paid
-    assert content["code"] == "api_error"
+    assert content["error"] == "api_error"

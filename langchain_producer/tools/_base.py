@@ -20,7 +20,14 @@ from langchain_producer.approval import is_invalid_resume
 from langchain_producer.client import ProducerClient
 from langchain_producer.errors import ProducerError
 from langchain_producer.journal import BeforeSubmit, PlanOptions, current_thread_id
-from langchain_producer.models import ProducerTask, Song
+from langchain_producer.models import (
+    Lyrics,
+    ProducerTask,
+    Song,
+    UploadedAudio,
+    Video,
+    WavResult,
+)
 from langchain_producer.params import ToolArgs
 from langchain_producer.spending import SpendingGuard
 from langchain_producer.tools._paid import error_content, paid_plan, result_content
@@ -58,9 +65,11 @@ def _explain_invalid_arguments(error: ValidationError | ValidationErrorV1) -> st
         f"{'.'.join(str(p) for p in item['loc']) or 'arguments'}: {item['msg']}"
         for item in error.errors()
     ]
-    return json.dumps(
+    return _dumps(
         {
             "error": "invalid_arguments",
+            "message": "The arguments were refused before anything was sent: "
+            + "; ".join(problems),
             "problems": problems,
             "next_step": "Nothing was sent or billed. Fix these arguments and call the tool again.",
         }
@@ -184,12 +193,13 @@ class ProducerTool(BaseTool):
                 )
             _write_to_graph_stream(data)
 
+        seen = _Seen()
         try:
-            artifact = self.client.run(self._start(args, kwargs), progress)
-        except ProducerError as error:
-            raise ToolException(_dumps(error_content(self, error))) from error
-        content = result_content(self, self.content(artifact), artifact)
-        return _dumps(_with_journal(content, artifact)), artifact
+            artifact = self.client.run(self._start(args, kwargs), seen.then(progress))
+            content = result_content(self, self.content(artifact), artifact)
+            return _dumps(_with_journal(content, artifact)), artifact
+        except Exception as error:
+            raise self._tool_exception(error, seen) from error
 
     async def _arun(
         self,
@@ -205,12 +215,64 @@ class ProducerTool(BaseTool):
                 )
             _write_to_graph_stream(data)
 
+        seen = _Seen()
         try:
-            artifact = await self.client.arun(self._start(args, kwargs), progress)
-        except ProducerError as error:
-            raise ToolException(_dumps(error_content(self, error))) from error
-        content = result_content(self, self.content(artifact), artifact)
-        return _dumps(_with_journal(content, artifact)), artifact
+            artifact = await self.client.arun(self._start(args, kwargs), seen.then(progress))
+            content = result_content(self, self.content(artifact), artifact)
+            return _dumps(_with_journal(content, artifact)), artifact
+        except Exception as error:
+            raise self._tool_exception(error, seen) from error
+
+    def _tool_exception(self, error: Exception, seen: "_Seen") -> Exception:
+        """What the model reads when a call fails: always the one error shape, never a crash.
+
+        A ``ProducerError`` says what happened itself. Anything else is a fault of ours (or of a
+        callback); the model still learns the task id if a paid job was accepted before it.
+        LangGraph's own signals (an ``interrupt()`` pausing for approval) and argument errors
+        (LangChain reports those itself) pass through unchanged.
+        """
+        if _passes_through(error):
+            return error
+        if not isinstance(error, ProducerError):
+            error = ProducerError(
+                f"An unexpected fault in the Producer tool ({type(error).__name__}).",
+                hint=(
+                    "It is not known whether the job was accepted: do not call this tool again "
+                    "blindly; check the account's recent tasks first."
+                    if self.billable
+                    else "Nothing was billed; call the tool again in a moment."
+                ),
+            )
+            if seen.task_id:
+                error = error.following([seen.task_id])
+        elif seen.task_id and error.task_id is None:
+            error = error.following([seen.task_id])
+        error = error.redact(self.client.api_key.get_secret_value())
+        return ToolException(_dumps(error_content(self, error)))
+
+
+class _Seen:
+    """Remembers the last task a call reported, so no failure afterwards can lose its id."""
+
+    def __init__(self) -> None:
+        self.task_id: str | None = None
+
+    def then(self, report: Callable[[ProducerTask], Any]) -> Callable[[ProducerTask], Any]:
+        def remember(task: ProducerTask) -> Any:
+            self.task_id = task.task_id
+            return report(task)
+
+        return remember
+
+
+def _passes_through(error: Exception) -> bool:
+    if isinstance(error, ValidationError | ValidationErrorV1):
+        return True
+    try:
+        from langgraph.errors import GraphBubbleUp
+    except ImportError:  # LangGraph is optional
+        return False
+    return isinstance(error, GraphBubbleUp)
 
 
 def _with_journal(content: dict[str, Any], artifact: Any) -> dict[str, Any]:
@@ -262,31 +324,66 @@ def song_content(song: Song) -> dict[str, Any]:
     return {key: value for key, value in fields.items() if value is not None}
 
 
+def media_content(result: Lyrics | UploadedAudio | Video | WavResult) -> dict[str, Any]:
+    """The model's view of a lyrics, upload, video or WAV result (from its tool or a task),
+    led by its task id (the record of a paid job), with a next step naming its own field."""
+    shown: dict[str, Any] = {"task_id": result.task_id} if result.task_id else {}
+    match result:
+        case Lyrics():
+            shown |= {"title": result.title, "lyric": result.text}
+            then = "Pass lyric (and title) to producer_generate_custom_music to sing it."
+        case UploadedAudio():
+            shown["audio_id"] = result.audio_id
+            then = "Use this audio_id with extend, cover, variation, swaps or stems."
+        case Video():
+            shown |= {"audio_id": result.audio_id, "video_url": result.video_url}
+            then = "Finished. Give the user the video_url (an mp4 music video)."
+        case WavResult():
+            files = [{"title": f.title, "file_url": f.file_url} for f in result.files]
+            shown |= {"audio_id": result.audio_id, "files": files}
+            then = "Finished. Give the user each file_url (a lossless WAV file)."
+    return shown | {"next_step": then}
+
+
+def _songs_next_step(songs: list[dict[str, Any]]) -> str:
+    fields = [f for f in ("audio_url", "stems_url", "video_url") if any(f in s for s in songs)]
+    give = " / ".join(fields) or "result"
+    return (
+        f"Finished. Give the user the {give} of each song. A song's id is the audio_id for "
+        "extend, cover, variation, swaps, replace_section, stems, WAV and video."
+    )
+
+
 def task_content(task: ProducerTask, *, poll_hint: str) -> dict[str, Any]:
-    """The model's view of a task: what state it is in and exactly what to do next.
+    """The model's view of a task of any type: its state and exactly what to do next.
+
+    A failed task has the one error shape (``error`` code, ``message``, ``next_step``) beside
+    its ``task_id`` and ``state``.
 
     Args:
         poll_hint: How to follow a running task up, e.g. "call producer_get_task again now".
     """
     out: dict[str, Any] = {"task_id": task.task_id, "state": task.state}
+    if task.type and task.type != "audios":
+        out["type"] = task.type
     if task.state == "complete":
-        out["songs"] = [song_content(song) for song in task.songs]
-        out["next_step"] = (
-            "Finished. Give the user the audio_url of each song. A song's id is the audio_id "
-            "for extend, cover, variation, swaps, replace_section, stems, WAV and video."
-        )
+        if task.result is not None:
+            out.update(media_content(task.result))
+        else:
+            out["songs"] = [song_content(song) for song in task.songs]
+            out["next_step"] = _songs_next_step(out["songs"])
     elif task.state == "failed":
-        if task.error:
-            error = {"code": task.error.code, "message": task.error.message}
-            out["error"] = {key: value for key, value in error.items() if value}
+        error = task.error
+        out["error"] = (error.code if error else None) or "failed"
+        out["message"] = (error.message if error else None) or "The service reported a failure."
         if task.trace_id:
             out["trace_id"] = task.trace_id
         kept = [song_content(song) for song in task.songs if song.audio_url or song.stems_url]
         if kept:
             out["partial_songs"] = kept
         out["next_step"] = (
-            "The task failed and will not change. Tell the user why; submit a new task only "
-            "if they want to try again."
+            "The task failed and will not change. Tell the user why; start a new, paid task "
+            "only if they ask for another attempt."
         )
     else:
         out["should_poll"] = True

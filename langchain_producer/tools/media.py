@@ -11,7 +11,10 @@ from langchain_producer._constants import LYRICS_PROMPT_MAX_CHARS
 from langchain_producer.journal import PlanOptions
 from langchain_producer.models import Lyrics, UploadedAudio, Video, WavResult
 from langchain_producer.params import AudioId, ToolArgs
-from langchain_producer.tools._base import ProducerTool
+from langchain_producer.tools._base import (
+    ProducerTool,
+    media_content,
+)
 
 
 class LyricsArgs(ToolArgs):
@@ -52,11 +55,7 @@ class GenerateLyricsTool(ProducerTool):
         return self.client.plan_lyrics(kwargs["prompt"], **paid)
 
     def content(self, artifact: Lyrics) -> dict[str, Any]:
-        return {
-            "title": artifact.title,
-            "lyric": artifact.text,
-            "next_step": "Pass lyric (and title) to producer_generate_custom_music to sing it.",
-        }
+        return media_content(artifact)
 
 
 class UploadAudioTool(ProducerTool):
@@ -74,10 +73,7 @@ class UploadAudioTool(ProducerTool):
         return self.client.plan_upload(kwargs["audio_url"], **paid)
 
     def content(self, artifact: UploadedAudio) -> dict[str, Any]:
-        return {
-            "audio_id": artifact.audio_id,
-            "next_step": "Use this audio_id with extend, cover, variation, swaps or stems.",
-        }
+        return media_content(artifact)
 
 
 class GenerateVideoTool(ProducerTool):
@@ -93,7 +89,7 @@ class GenerateVideoTool(ProducerTool):
         return self.client.plan_video(kwargs["audio_id"], **paid)
 
     def content(self, artifact: Video) -> dict[str, Any]:
-        return {"audio_id": artifact.audio_id, "video_url": artifact.video_url}
+        return media_content(artifact)
 
 
 class GenerateWavTool(ProducerTool):
@@ -109,10 +105,7 @@ class GenerateWavTool(ProducerTool):
         return self.client.plan_wav(kwargs["audio_id"], **paid)
 
     def content(self, artifact: WavResult) -> dict[str, Any]:
-        return {
-            "audio_id": artifact.audio_id,
-            "files": [{"title": f.title, "file_url": f.file_url} for f in artifact.files],
-        }
+        return media_content(artifact)
 
 
 MEDIA_TOOLS: tuple[type[ProducerTool], ...] = (

@@ -1,0 +1,440 @@
+"""Reading what the service answered: a task's state, its songs or other results, and the
+answers of the calls that return at once (lyrics, upload, video, WAV). Pure functions.
+
+Parsing is liberal (fields may be missing, mistyped, huge or not finite) and total: every
+function returns a model or raises a ``ProducerError``, never any other exception.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any, ParamSpec, TypeVar
+
+from langchain_producer._answers import finite
+from langchain_producer.errors import (
+    ProducerAPIError,
+    ProducerError,
+    SubmissionUncertainError,
+    TaskNotFoundError,
+)
+from langchain_producer.models import (
+    Lyrics,
+    ProducerTask,
+    Song,
+    TaskBatch,
+    TaskError,
+    TaskResult,
+    TaskState,
+    UploadedAudio,
+    Video,
+    WavFile,
+    WavResult,
+)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+AUDIOS = "/producer/audios"
+LYRICS = "/producer/lyrics"
+UPLOAD = "/producer/upload"
+VIDEOS = "/producer/videos"
+WAV = "/producer/wav"
+TASKS = "/producer/tasks"
+
+_FAILED_ITEM_STATES = frozenset({"failed", "failure", "error", "cancelled", "canceled", "rejected"})
+_DONE_ITEM_STATES = frozenset({"succeeded", "success", "complete", "completed", "finished"})
+_RUNNING_ITEM_STATES = frozenset(
+    {"pending", "queued", "submitted", "processing", "running", "streaming"}
+)
+_RESULT_KEYS = ("audio_url", "stems_url", "file_url", "video_url", "text", "lyrics", "audio_id")
+
+
+def total(parse: Callable[P, R]) -> Callable[P, R]:
+    """Make a parser total: any exception but a ``ProducerError`` becomes one.
+
+    The service's answers are untrusted input; whatever a hostile or broken answer trips over
+    in parsing (a type nobody expected, a value pydantic refuses) must reach the caller as a
+    ``ProducerError`` that keeps the ids, never as a crash.
+    """
+
+    @functools.wraps(parse)
+    def parsed(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return parse(*args, **kwargs)
+        except ProducerError:
+            raise
+        except Exception as error:  # untrusted input: any failure is "unreadable"
+            body = next((a for a in args if isinstance(a, Mapping)), {})
+            raise ProducerAPIError(
+                f"The service's answer could not be read ({type(error).__name__}).",
+                status_code=200,
+                code="unreadable_answer",
+                hint="A fault of the service's answer: look again shortly.",
+                task_id=_str(body.get("task_id") or body.get("id")),
+            ) from error
+
+    return parsed
+
+
+# --------------------------------------------------------------------------------------------
+# Small readers.
+
+
+def _str(value: Any) -> str | None:
+    if value is None or isinstance(value, dict | list | bool):
+        return None
+    if isinstance(value, float):
+        return str(value) if finite(value) is not None else None
+    text = str(value)
+    return text if text.strip() else None
+
+
+def _items(data: Any) -> list[dict[str, Any]]:
+    if isinstance(data, dict):
+        return [data] if data else []
+    if isinstance(data, list):
+        return [item for item in data if isinstance(item, dict)]
+    return []
+
+
+def _item_state(item: Mapping[str, Any]) -> str:
+    state = item.get("state") or item.get("status")
+    return state.lower() if isinstance(state, str) else ""
+
+
+def _has_result(item: Mapping[str, Any]) -> bool:
+    return any(item.get(key) for key in _RESULT_KEYS)
+
+
+def _percent(value: Any) -> float | None:
+    number = finite(value)
+    return None if number is None else min(100.0, max(0.0, number))
+
+
+def _as_error(error: Any) -> TaskError | None:
+    if isinstance(error, dict) and (error.get("code") or error.get("message")):
+        return TaskError(
+            code=_str(error.get("code")), message=_str(error.get("message")), raw=error
+        )
+    if isinstance(error, str) and error.strip():
+        return TaskError(message=error, raw={"error": error})
+    return None
+
+
+def _error_of(response: Mapping[str, Any], record: Mapping[str, Any]) -> TaskError | None:
+    return _as_error(response.get("error", record.get("error")))
+
+
+def _item_error(items: list[dict[str, Any]]) -> TaskError | None:
+    """Why a song failed, from the item itself; or that the service said so without a reason."""
+    for item in items:
+        if _item_state(item) not in _FAILED_ITEM_STATES:
+            continue
+        for key in ("error", "error_message", "fail_reason", "message"):
+            if error := _as_error(item.get(key)):
+                return error
+        song = f"song {song_id}" if (song_id := _str(item.get("id"))) else "song"
+        return TaskError(
+            code="failed", message=f"The service reported the {song} failed (it gave no reason)."
+        )
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Task state.
+
+
+def decide_state(record: Mapping[str, Any]) -> TaskState:
+    """Decide where a task record stands, following ``reference/producer-api.md``.
+
+    1. failed: ``response.success`` is false, an error is present, or any song failed;
+    2. complete: ``response.success`` is true, or the task finished with results and no song
+       says it is still running, or every song says it is done and has results. (The finished
+       record carries no ``success`` key.) A song still running is never shown as final, even
+       if the record claims to be finished: its audio is a preview.
+    3. a task that finished with neither results nor an error is failed (``no_result``):
+       waiting on it would never end;
+    4. otherwise processing once started or showing progress, else pending.
+
+    The empty record ``{}`` means "no such task" and must be handled before calling this.
+    """
+    response = record.get("response")
+    response = response if isinstance(response, dict) else {}
+    items = _items(response.get("data"))
+    states = [_item_state(item) for item in items]
+    if (
+        response.get("success") is False
+        or _error_of(response, record) is not None
+        or any(state in _FAILED_ITEM_STATES for state in states)
+    ):
+        return "failed"
+    if response.get("success") is True:
+        return "complete"
+    still_running = any(state in _RUNNING_ITEM_STATES for state in states)
+    if record.get("finished_at") and not still_running:
+        return "complete" if any(_has_result(item) for item in items) else "failed"
+    if items and all(
+        s in _DONE_ITEM_STATES and _has_result(i) for i, s in zip(items, states, strict=True)
+    ):
+        return "complete"
+    started = (
+        record.get("started_at")
+        or record.get("finished_at")
+        or any(
+            (_percent(item.get("progress")) or 0) > 0 or state in _RUNNING_ITEM_STATES - {"pending"}
+            for item, state in zip(items, states, strict=True)
+        )
+    )
+    return "processing" if started else "pending"
+
+
+# --------------------------------------------------------------------------------------------
+# Songs and tasks.
+
+
+def parse_song(item: Mapping[str, Any], *, final: bool) -> Song:
+    """One item of ``data``. ``final`` is False while the task runs: URLs are then previews."""
+    final = final or _item_state(item) in _DONE_ITEM_STATES
+    audio_url = _str(item.get("audio_url"))
+    return Song(
+        id=_str(item.get("id") or item.get("audio_id")),
+        title=_str(item.get("title")),
+        lyric=_str(item.get("lyric") or item.get("lyrics") or item.get("text")),
+        audio_url=audio_url if final else None,
+        preview_url=None if final else audio_url,
+        image_url=_str(item.get("image_url")),
+        video_url=_str(item.get("video_url")) if final else None,
+        stems_url=_str(item.get("stems_url")) if final else None,
+        duration=finite(item.get("duration")),
+        model=_str(item.get("model")),
+        seed=_str(item.get("seed")),
+        prompt=_str(item.get("sound") or item.get("prompt") or item.get("style")),
+        state=_str(item.get("state") or item.get("status")),
+        progress=_percent(item.get("progress")),
+        created_at=_str(item.get("created_at")),
+        raw=dict(item),
+    )
+
+
+_NO_RESULT = TaskError(
+    code="no_result", message="The task finished without any result or error from the service."
+)
+_TYPES = frozenset({"audios", "lyrics", "upload", "videos", "wav"})
+
+
+def task_type(record: Mapping[str, Any], items: list[dict[str, Any]]) -> str:
+    """Which endpoint made the task: the record's ``type``, else what its results look like."""
+    declared = record.get("type")
+    if isinstance(declared, str) and declared.lower() in _TYPES:
+        return declared.lower()
+    if any(item.get("file_url") for item in items):
+        return "wav"
+    if any(item.get("audio_url") or item.get("stems_url") for item in items):
+        return "audios"
+    if any(item.get("video_url") for item in items):
+        return "videos"
+    if any(item.get("text") or item.get("lyrics") for item in items):
+        return "lyrics"
+    if any(item.get("audio_id") for item in items):
+        return "upload"
+    return "audios"
+
+
+def _result(kind: str, response: Mapping[str, Any], record: Mapping[str, Any]) -> TaskResult:
+    """The result of a finished lyrics, upload, video or WAV task, as its own model."""
+    request = record.get("request")
+    audio_id = _str(request.get("audio_id")) if isinstance(request, dict) else None
+    body = {"task_id": record.get("id"), "trace_id": record.get("trace_id"), **response}
+    try:
+        if kind == "lyrics":
+            return parse_lyrics(body)
+        if kind == "upload":
+            return parse_upload(body)
+        if kind == "videos":
+            return parse_video(body, audio_id or "")
+        if kind == "wav":
+            return parse_wav(body, audio_id or "")
+    except ProducerError:
+        return None
+    return None
+
+
+@total
+def parse_task(record: Mapping[str, Any], task_id: str) -> ProducerTask:
+    """A task record from ``/producer/tasks`` (or a synchronous answer wrapped as one)."""
+    if not record:
+        raise TaskNotFoundError(
+            f"No task with id {task_id!r} exists.",
+            hint="Check the id: use the task_id exactly as a submission returned it.",
+            task_id=task_id,
+        )
+    response = record.get("response")
+    response = response if isinstance(response, dict) else {}
+    state = decide_state(record)
+    items = _items(response.get("data"))
+    kind = task_type(record, items)
+    songs = [parse_song(item, final=state == "complete") for item in items]
+    progress = [song.progress for song in songs if song.progress is not None]
+    request = record.get("request")
+    action = request.get("action") if isinstance(request, dict) else None
+    error = _error_of(response, record) or _item_error(items)
+    return ProducerTask(
+        task_id=_str(record.get("id") or response.get("task_id")) or task_id,
+        state=state,
+        type=kind,
+        songs=songs if kind == "audios" else [],
+        result=_result(kind, response, record) if state == "complete" else None,
+        error=error or (_NO_RESULT if state == "failed" else None),
+        trace_id=_str(record.get("trace_id") or response.get("trace_id")),
+        action=_str(action or record.get("type")),
+        created_at=finite(record.get("created_at")),
+        started_at=finite(record.get("started_at")),
+        finished_at=finite(record.get("finished_at")),
+        elapsed=finite(record.get("elapsed")),
+        progress=sum(progress) / len(progress) if progress else None,
+        raw=dict(record),
+    )
+
+
+@total
+def parse_submission(body: Mapping[str, Any], trace_id: str | None, action: str) -> ProducerTask:
+    """The answer to an audios submission: ``{task_id}`` alone (async) or the finished songs."""
+    task_id = _str(body.get("task_id"))
+    if not task_id:
+        raise SubmissionUncertainError(
+            "The service answered the submission without a task id.",
+            endpoint=AUDIOS,
+            hint=(
+                "The job may have been created and billed: do not submit it again blindly. "
+                "Check the account's recent tasks (or ask support with the trace id) first."
+            ),
+            trace_id=_str(body.get("trace_id")) or trace_id,
+        )
+    record: dict[str, Any] = {"id": task_id, "trace_id": body.get("trace_id") or trace_id}
+    if "data" in body or "success" in body or "error" in body:
+        record["response"] = dict(body)
+    else:
+        record["request"] = {"action": action}
+    task = parse_task(record, task_id)
+    return task.model_copy(update={"type": "audios"})
+
+
+@total
+def parse_batch(body: Mapping[str, Any], task_ids: list[str]) -> TaskBatch:
+    records = body.get("items")
+    records = records if isinstance(records, list) else []
+    tasks: list[ProducerTask] = []
+    for record in records:
+        if not isinstance(record, dict) or not record:
+            continue
+        response = record.get("response")
+        fallback = response.get("task_id") if isinstance(response, dict) else None
+        tasks.append(parse_task(record, _str(record.get("id") or fallback) or ""))
+    found = {task.task_id for task in tasks}
+    return TaskBatch(tasks=tasks, missing=[i for i in task_ids if i not in found], raw=dict(body))
+
+
+# --------------------------------------------------------------------------------------------
+# Calls that answer at once (all paid).
+
+
+class JobFailedError(ProducerAPIError):
+    """The service accepted a lyrics, upload, video or WAV job and reports that it failed."""
+
+
+def _media_data(body: Mapping[str, Any], path: str) -> dict[str, Any]:
+    """The ``data`` object of a media answer, after checking the service did not report failure.
+
+    ``HTTP 200`` with ``success: false`` and an error is the service saying the job failed:
+    its own message and code are what the caller must read.
+    """
+    error = _as_error(body.get("error"))
+    if body.get("success") is False or error is not None:
+        error = error or TaskError(message="The service reported the job failed.")
+        task_id = _str(body.get("task_id"))
+        raise JobFailedError(
+            error.message or "The service reported the job failed.",
+            status_code=200,
+            code=error.code or "failed",
+            hint=(
+                "The service says this job failed; it will not change. Tell the user why; "
+                "ask before starting a new, paid job."
+            ),
+            task_id=task_id,
+            trace_id=_str(body.get("trace_id")),
+        )
+    items = _items(body.get("data"))
+    return items[0] if items else {}
+
+
+def _required(value: str | None, what: str, path: str, body: Mapping[str, Any]) -> str:
+    if value:
+        return value
+    raise SubmissionUncertainError(
+        f"The service answered {path} without {what}.",
+        endpoint=path,
+        hint=(
+            "The work may have been done and billed: do not call it again blindly; check the "
+            "account's recent tasks first."
+        ),
+        task_id=_str(body.get("task_id")),
+        trace_id=_str(body.get("trace_id")),
+    )
+
+
+@total
+def parse_lyrics(body: Mapping[str, Any]) -> Lyrics:
+    data = _media_data(body, LYRICS)
+    text = _str(data.get("text") or data.get("lyrics") or data.get("lyric"))
+    return Lyrics(
+        title=_str(data.get("title")),
+        text=_required(text, "lyrics", LYRICS, body),
+        task_id=_str(body.get("task_id")),
+        trace_id=_str(body.get("trace_id")),
+        raw=dict(body),
+    )
+
+
+@total
+def parse_upload(body: Mapping[str, Any]) -> UploadedAudio:
+    data = _media_data(body, UPLOAD)
+    return UploadedAudio(
+        audio_id=_required(
+            _str(data.get("audio_id") or data.get("id")), "an audio_id", UPLOAD, body
+        ),
+        audio_url=_str(data.get("audio_url")),
+        lyric=_str(data.get("lyric")),
+        task_id=_str(body.get("task_id")),
+        trace_id=_str(body.get("trace_id")),
+        raw=dict(body),
+    )
+
+
+@total
+def parse_video(body: Mapping[str, Any], audio_id: str) -> Video:
+    data = _media_data(body, VIDEOS)
+    return Video(
+        audio_id=audio_id,
+        video_url=_required(_str(data.get("video_url")), "a video_url", VIDEOS, body),
+        task_id=_str(body.get("task_id")),
+        trace_id=_str(body.get("trace_id")),
+        raw=dict(body),
+    )
+
+
+@total
+def parse_wav(body: Mapping[str, Any], audio_id: str) -> WavResult:
+    _media_data(body, WAV)
+    files = [
+        WavFile(title=_str(item.get("title")), file_url=url, raw=item)
+        for item in _items(body.get("data"))
+        if (url := _str(item.get("file_url") or item.get("wav_url") or item.get("audio_url")))
+    ]
+    return WavResult(
+        audio_id=audio_id,
+        files=files or [WavFile(file_url=_required(None, "a file_url", WAV, body))],
+        task_id=_str(body.get("task_id")),
+        trace_id=_str(body.get("trace_id")),
+        raw=dict(body),
+    )
