@@ -260,10 +260,14 @@ class TaskLostError(TaskNotFoundError):
     Nothing was resubmitted: whether to pay for the request again is the caller's decision.
     """
 
+    error_code = "journalled_task_lost"
+
 
 class JournalError(ProducerError):
     """The journal of paid calls could not be read, so nothing was submitted (paying twice
     is the risk it guards against). Nothing was sent or billed."""
+
+    error_code = "journal_unavailable"
 
 
 class JournalConflictError(ProducerValidationError):
@@ -271,6 +275,8 @@ class JournalConflictError(ProducerValidationError):
 
     The message names both requests; ``task_id`` is the recorded one.
     """
+
+    error_code = "journal_key_conflict"
 
 
 class TaskFailedError(ProducerError):

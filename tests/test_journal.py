@@ -256,7 +256,7 @@ def test_store_read_failure_reaches_the_model_as_an_error(emu: ProducerEmulator)
     message = tool.invoke(call, {"configurable": {"thread_id": "t"}})
     assert message.status == "error"
     content = json.loads(message.content)
-    assert content["error"] == "JournalError" and "Nothing was sent" in content["next_step"]
+    assert content["error"] == "journal_unavailable" and "Nothing was sent" in content["next_step"]
     assert emu.requests == []
 
 
@@ -517,7 +517,7 @@ def test_a_resumed_call_is_neither_billed_nor_counted_by_the_spending_limit(
     assert first["billed"] is True and "resumed" not in first
     assert again["billed"] is False and again["resumed"] is True
     assert again["task_id"] == first["task_id"]
-    assert other["error"] == "SpendingLimitError", "the limit of one was used by c1 alone"
+    assert other["error"] == "spending_limit_reached", "the limit of one was used by c1 alone"
     assert toolkit.spending().paid_calls == 1 and paths(emu).count(AUDIOS) == 1
 
 
