@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import httpx
 
 from langchain_producer._answers import Reply, Unreadable, decode, describe
+from langchain_producer._constants import API_KEY_ENV
 from langchain_producer._tasks import (
     AUDIOS,
     LYRICS,
@@ -187,7 +188,7 @@ def api_error(reply: Reply, body: Any) -> ProducerAPIError:
         return AuthenticationError(
             message,
             hint=(
-                "The API key was refused: check ACEDATACLOUD_API_TOKEN (or api_key) is a valid, "
+                f"The API key was refused: check {API_KEY_ENV} (or api_key) is a valid, "
                 "unexpired AceDataCloud token for the Producer API."
             ),
             **common,

@@ -10,6 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from langchain_producer import (
+    AuthenticationError,
     Generate,
     ProducerClient,
     ProducerSettings,
@@ -238,3 +239,10 @@ async def test_clients_we_made_are_closed_by_close_and_aclose() -> None:
     assert sync_http.is_closed and async_http.is_closed
     assert client.http is not sync_http  # a closed client is replaced on next use
     client.close()
+
+
+def test_a_refused_key_names_the_variable_it_may_have_come_from() -> None:
+    client = ProducerClient(api_key="wrong", transport=ProducerEmulator(api_key="right").transport)
+    with pytest.raises(AuthenticationError) as caught:
+        client.get_task("t-1")
+    assert "ACEDATACLOUD_API_TOKEN (or api_key)" in caught.value.hint
