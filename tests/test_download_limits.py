@@ -182,6 +182,20 @@ def test_download_is_a_leaf_that_imports_no_client() -> None:
     )
 
 
+def test_every_module_of_the_download_package_is_a_leaf() -> None:
+    # download is a package: its private modules must stay free of the Producer client too.
+    modules = sorted(Path(download.__file__).parent.glob("*.py"))
+    assert len(modules) > 1
+    for module in modules:
+        imported: set[str] = set()
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                imported |= {f"{node.module or ''}.{alias.name}" for alias in node.names}
+            elif isinstance(node, ast.Import):
+                imported |= {alias.name for alias in node.names}
+        assert not [name for name in imported if "client" in name.split(".")], module
+
+
 def test_download_error_lives_in_errors_and_stays_importable_where_it_was() -> None:
     assert errors.DownloadError is download.DownloadError is langchain_producer.DownloadError
     assert issubclass(errors.DownloadError, errors.ProducerError)
