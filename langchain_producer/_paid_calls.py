@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from pydantic import BaseModel
 
 from langchain_producer import _api
-from langchain_producer._api import Effect, Plan
+from langchain_producer._steps import Effect, Plan, effect, lookup, progress
 from langchain_producer.errors import (
     JournalConflictError,
     JournalError,
@@ -123,7 +123,7 @@ def submit_once(
     """
     request = call.request
     if call.journal is not None:
-        entry: JournalEntry | None = yield _Lookup(call.journal, request)
+        entry = yield from effect(_Lookup(call.journal, request))
         if entry is not None:
             if entry.digest != request.digest:
                 raise _conflict(entry, request)
@@ -131,15 +131,15 @@ def submit_once(
             return Submitted(result=None, entry=entry, submitted_at=entry.submitted_at)
     settle: Settle | None = None
     if call.before_submit is not None:
-        settle = yield _Hook(call.before_submit, request)
+        settle = yield from effect(_Hook(call.before_submit, request))
     try:
         result = yield from send
     except Exception as error:
         if settle is not None:
-            yield _Settle(settle, error)
+            yield from effect(_Settle(settle, error))
         raise
     if settle is not None:
-        yield _Settle(settle, None)
+        yield from effect(_Settle(settle, None))
     submitted_at = _utc_now()
     warning: str | None = None
     recorded: JournalEntry | None = None
@@ -156,7 +156,7 @@ def submit_once(
             tool=request.tool,
             result=answer_of(result),
         )
-        warning = yield _Record(call.journal, recorded)
+        warning = yield from effect(_Record(call.journal, recorded))
     return Submitted(result=result, entry=recorded, submitted_at=submitted_at, warning=warning)
 
 
@@ -171,8 +171,8 @@ def resume_task(
     try:
         if wait:
             return (yield from _api.wait(task_id, max_wait=max_wait, schedule=schedule))
-        task: ProducerTask = yield _api.Lookup(task_id)
-        yield _api.Progress(task)
+        task = yield from lookup(task_id)
+        yield from progress(task)
         return task
     except TaskNotFoundError as error:
         raise TaskLostError(
@@ -241,7 +241,7 @@ def _conflict(entry: JournalEntry, request: PaidRequest) -> JournalConflictError
     )
 
 
-class _Lookup(Effect):
+class _Lookup(Effect[JournalEntry | None]):
     def __init__(self, journal: TaskJournal, request: PaidRequest) -> None:
         self.journal, self.request = journal, request
 
@@ -266,7 +266,7 @@ class _Lookup(Effect):
         )
 
 
-class _Record(Effect):
+class _Record(Effect[str | None]):
     def __init__(self, journal: TaskJournal, entry: JournalEntry) -> None:
         self.journal, self.entry = journal, entry
 
@@ -296,7 +296,7 @@ class _Record(Effect):
         )
 
 
-class _Hook(Effect):
+class _Hook(Effect[Settle | None]):
     def __init__(self, hook: BeforeSubmit, request: PaidRequest) -> None:
         self.hook, self.request = hook, request
 
@@ -319,7 +319,7 @@ class _Hook(Effect):
         return outcome if callable(outcome) else None
 
 
-class _Settle(Effect):
+class _Settle(Effect[None]):
     def __init__(self, settle: Settle, error: BaseException | None) -> None:
         self.settle, self.error = settle, error
 

@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import os
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 import httpx
 from pydantic import BaseModel, SecretStr
 
-from langchain_producer import _api, _paid_calls
+from langchain_producer import _operations
 from langchain_producer import download as _download
 from langchain_producer import journal as _journal
-from langchain_producer._answers import Collector, Reply
-from langchain_producer._constants import BATCH_MAX_IDS
-from langchain_producer.errors import ProducerError, ProducerValidationError, TaskNotFoundError
-from langchain_producer.journal import BeforeSubmit, PaidOptions, PlanOptions
+from langchain_producer._driver import Driver, OnProgress
+from langchain_producer._operations import check_id
+from langchain_producer._polling import PollSchedule, get_task
+from langchain_producer._retry import RetryPolicy
+from langchain_producer.errors import ProducerError
+from langchain_producer.journal import BeforeSubmit, PaidOptions
 from langchain_producer.models import (
     Lyrics,
     ProducerTask,
@@ -31,7 +31,6 @@ from langchain_producer.models import (
 )
 from langchain_producer.params import AudioParams
 from langchain_producer.settings import ProducerSettings
-from langchain_producer.settings import check_http_url as _check_http_url
 
 if TYPE_CHECKING:
     from langgraph.store.base import BaseStore
@@ -39,8 +38,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 R = TypeVar("R", bound=BaseModel)
 logger = logging.getLogger("langchain_producer")
-OnProgress = Callable[[ProducerTask], Any]
-"""Called with the task each time a wait looks at it; may be a coroutine function when async."""
 
 
 class ProducerClient:
@@ -88,13 +85,13 @@ class ProducerClient:
                 overrides = {"api_key": settings, **overrides}
             settings = ProducerSettings(**overrides)
         self.settings: ProducerSettings = settings
-        self.retry_policy = _api.RetryPolicy(max_retries=settings.max_retries)
-        self.poll_schedule = _api.PollSchedule(
+        self.retry_policy = RetryPolicy(max_retries=settings.max_retries)
+        self.poll_schedule = PollSchedule(
             first=settings.poll_interval, cap=settings.max_poll_interval
         )
         self._own_http: httpx.Client | None = None
         self._async_by_loop: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
-        self._lookups_by_loop: dict[asyncio.AbstractEventLoop, _SharedLookups] = {}
+        self._driver = Driver(self)
 
     def __repr__(self) -> str:
         return f"ProducerClient(base_url={self.base_url!r}, default_model={self.default_model!r})"
@@ -127,13 +124,6 @@ class ProducerClient:
 
     # ----------------------------------------------------------------------------------------
     # Connections. Clients the caller injected are theirs: used, never closed here.
-
-    @property
-    def _headers(self) -> dict[str, str]:
-        return {
-            "Authorization": f"Bearer {self.api_key.get_secret_value()}",
-            "Accept": "application/json",
-        }
 
     @property
     def http(self) -> httpx.Client:
@@ -171,15 +161,6 @@ class ProducerClient:
             self._async_by_loop[loop] = client
         return client
 
-    def _lookups(self) -> _SharedLookups:
-        loop = asyncio.get_running_loop()
-        lookups = self._lookups_by_loop.get(loop)
-        if lookups is None:
-            for stale in [old for old in self._lookups_by_loop if old.is_closed()]:
-                del self._lookups_by_loop[stale]
-            lookups = self._lookups_by_loop[loop] = _SharedLookups(self)
-        return lookups
-
     def close(self) -> None:
         """Close the sync connections this client made (the async ones: ``aclose``)."""
         if self._own_http is not None:
@@ -203,242 +184,6 @@ class ProducerClient:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
-
-    # ----------------------------------------------------------------------------------------
-    # Drivers: run a plan (see ``langchain_producer._api``) synchronously or asynchronously.
-    # Every public method is a plan plus one of these, so sync and async never drift apart.
-
-    def run(self, plan: _api.Plan[T], on_progress: OnProgress | None = None) -> T:
-        """Drive a plan to its result, blocking. Advanced: the public methods wrap this."""
-        outcome: Any = None
-        failure: ProducerError | None = None
-        try:
-            while True:
-                step = plan.throw(failure) if failure else plan.send(outcome)
-                failure = None
-                if isinstance(step, _api.Send):
-                    outcome = self._post(step)
-                elif isinstance(step, _api.Lookup):
-                    try:
-                        outcome = self.run(self.plan_get_task(step.task_id))
-                    except ProducerError as error:  # the plan decides what it means
-                        failure = error
-                elif isinstance(step, _api.Sleep):
-                    time.sleep(step.seconds)
-                    outcome = None
-                elif isinstance(step, _api.Now):
-                    outcome = time.monotonic()
-                elif isinstance(step, _api.Effect):
-                    outcome = step.run()
-                else:
-                    outcome = on_progress(step.task) if on_progress else None
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
-        except ProducerError as error:
-            raise error.redact(self.api_key.get_secret_value()) from error.__cause__
-
-    async def arun(self, plan: _api.Plan[T], on_progress: OnProgress | None = None) -> T:
-        """Drive a plan to its result on the running event loop."""
-        outcome: Any = None
-        failure: ProducerError | None = None
-        try:
-            while True:
-                step = plan.throw(failure) if failure else plan.send(outcome)
-                failure = None
-                if isinstance(step, _api.Send):
-                    outcome = await self._apost(step)
-                elif isinstance(step, _api.Lookup):
-                    try:
-                        outcome = await self._lookups().get(step.task_id)
-                    except ProducerError as error:
-                        failure = error
-                elif isinstance(step, _api.Sleep):
-                    await asyncio.sleep(step.seconds)
-                    outcome = None
-                elif isinstance(step, _api.Now):
-                    outcome = time.monotonic()
-                elif isinstance(step, _api.Effect):
-                    outcome = await step.arun()
-                else:
-                    outcome = on_progress(step.task) if on_progress else None
-                    if inspect.isawaitable(outcome):
-                        outcome = await outcome
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
-        except ProducerError as error:
-            raise error.redact(self.api_key.get_secret_value()) from error.__cause__
-
-    def _request(self, http: httpx.Client | httpx.AsyncClient, step: _api.Send) -> httpx.Request:
-        return http.build_request(
-            "POST", self.base_url + step.path, json=step.body, headers=self._headers
-        )
-
-    # Both exchanges hand the plan the raw answer (decoded in ``_answers``, the one place) or
-    # whatever stopped them: any exception of a transport is a failed exchange, never a crash.
-    # Redirects are never followed, whatever the http client's own setting: a redirected
-    # paid POST would create (and bill) a job on another host.
-
-    def _post(self, step: _api.Send) -> Reply | Exception:
-        try:
-            response = self.http.send(
-                self._request(self.http, step), stream=True, follow_redirects=False
-            )
-        except Exception as error:  # reported to the plan, which decides
-            return error
-        collector = Collector(response)
-        try:
-            for chunk in collector.already_read() or response.iter_raw():
-                if not collector.add(chunk):
-                    return collector.reply("an answer too large to be the API's")
-        except Exception as error:  # a body cut short: keep what arrived
-            return collector.reply(error)
-        finally:
-            response.close()
-        return collector.reply()
-
-    async def _apost(self, step: _api.Send) -> Reply | Exception:
-        http = self.http_async
-        try:
-            response = await http.send(
-                self._request(http, step), stream=True, follow_redirects=False
-            )
-        except Exception as error:  # reported to the plan, which decides
-            return error
-        collector = Collector(response)
-        try:
-            for chunk in collector.already_read():
-                collector.add(chunk)
-            async for chunk in collector.unread(response):
-                if not collector.add(chunk):
-                    return collector.reply("an answer too large to be the API's")
-        except Exception as error:  # a body cut short: keep what arrived
-            return collector.reply(error)
-        finally:
-            await response.aclose()
-        return collector.reply()
-
-    # ----------------------------------------------------------------------------------------
-    # Plans: each operation once, validated before anything is sent.
-
-    def plan_submit(
-        self,
-        params: AudioParams,
-        *,
-        wait: bool = False,
-        max_wait: float = 600.0,
-        key: str | None = None,
-        before_submit: BeforeSubmit | None = None,
-        tool: str | None = None,
-    ) -> _api.Plan[ProducerTask]:
-        """Submit an audios action once per journal key; with ``wait``, then wait for it."""
-        if not isinstance(params, AudioParams):
-            raise ProducerValidationError(
-                f"submit() takes an action from langchain_producer.params, not {type(params)}.",
-                hint="For example: client.submit(Generate(prompt='lo-fi beat')).",
-            )
-        call = self._paid_call(
-            params.action, _api.AUDIOS, params.wire_fields(), key, before_submit, tool
-        )
-        send = _api.submit_audio(
-            params,
-            default_model=self.default_model,
-            callback_url=self.callback_url,
-            policy=self.retry_policy,
-        )
-        done = yield from _paid_calls.submit_once(call, send, task_id_of=lambda t: t.task_id)
-        if done.result is None:
-            assert done.entry is not None  # a call not sent now was found in the journal
-            task = yield from _paid_calls.resume_task(
-                done.entry, wait=wait, max_wait=max_wait, schedule=self.poll_schedule
-            )
-            return done.stamp(task)
-        task = done.result
-        # The paid task's id, the one thing that must never be lost, is told at once to the log
-        # and to whoever follows progress, before any waiting that might be interrupted.
-        logger.info("Producer %s task %s accepted", params.action, task.task_id)
-        yield _api.Progress(task)
-        if wait and not task.is_terminal:
-            task = yield from _api.wait(
-                task.task_id, max_wait=max_wait, schedule=self.poll_schedule, just_submitted=True
-            )
-        return done.stamp(task)
-
-    def plan_get_task(self, task_id: str) -> _api.Plan[ProducerTask]:
-        return _api.get_task(_check_id(task_id), self.retry_policy)
-
-    def plan_get_tasks(
-        self, task_ids: Sequence[str], *, max_wait: float = 0.0
-    ) -> _api.Plan[TaskBatch]:
-        ids = list(dict.fromkeys(_check_id(task_id) for task_id in task_ids))
-        if not ids or len(ids) > BATCH_MAX_IDS:
-            raise ProducerValidationError(
-                f"A batch look-up takes 1 to {BATCH_MAX_IDS} task ids, got {len(ids)}.",
-                hint=f"Split the ids into groups of at most {BATCH_MAX_IDS}.",
-            )
-        return _api.wait_all(
-            ids, max_wait=max_wait, schedule=self.poll_schedule, policy=self.retry_policy
-        )
-
-    def plan_wait(self, task_id: str, *, max_wait: float = 600.0) -> _api.Plan[ProducerTask]:
-        return _api.wait(_check_id(task_id), max_wait=max_wait, schedule=self.poll_schedule)
-
-    def plan_lyrics(self, prompt: str, **paid: Unpack[PlanOptions]) -> _api.Plan[Lyrics]:
-        body = {"prompt": _check_text(prompt, "prompt")}
-        return self._paid("lyrics", _api.LYRICS, body, _api.parse_lyrics, **paid)
-
-    def plan_upload(self, audio_url: str, **paid: Unpack[PlanOptions]) -> _api.Plan[UploadedAudio]:
-        body = {"audio_url": _check_http_url(audio_url, "audio_url")}
-        return self._paid("upload", _api.UPLOAD, body, _api.parse_upload, **paid)
-
-    def plan_video(self, audio_id: str, **paid: Unpack[PlanOptions]) -> _api.Plan[Video]:
-        audio_id = _check_id(audio_id, "audio_id")
-        return self._paid(
-            "video",
-            _api.VIDEOS,
-            {"audio_id": audio_id},
-            lambda b: _api.parse_video(b, audio_id),
-            **paid,
-        )
-
-    def plan_wav(self, audio_id: str, **paid: Unpack[PlanOptions]) -> _api.Plan[WavResult]:
-        audio_id = _check_id(audio_id, "audio_id")
-        return self._paid(
-            "wav", _api.WAV, {"audio_id": audio_id}, lambda b: _api.parse_wav(b, audio_id), **paid
-        )
-
-    def _paid(
-        self,
-        action: str,
-        path: str,
-        body: dict[str, Any],
-        parse: Callable[[dict[str, Any]], R],
-        *,
-        key: str | None = None,
-        before_submit: BeforeSubmit | None = None,
-        tool: str | None = None,
-    ) -> _api.Plan[R]:
-        """A paid call answered at once (lyrics, upload, video, WAV), once per journal key."""
-        call = self._paid_call(action, path, body, key, before_submit, tool)
-        send = _api.paid_call(path, body, parse, self.retry_policy)
-        done = yield from _paid_calls.submit_once(
-            call, send, task_id_of=lambda r: getattr(r, "task_id", None), answer_of=_answer_of
-        )
-        if done.result is not None:
-            return done.stamp(done.result)
-        # Resumed: the answer the journal kept, read as the service's answer was.
-        return done.stamp(parse(_paid_calls.recorded_answer(done.entry)))
-
-    def _paid_call(
-        self,
-        action: str,
-        path: str,
-        arguments: dict[str, Any],
-        key: str | None,
-        before_submit: BeforeSubmit | None,
-        tool: str | None,
-    ) -> _paid_calls.PaidCall:
-        request = _journal.PaidRequest(action, path, arguments, tool=tool, key=key)
-        return _paid_calls.paid_call(request, store=self.store, before_submit=before_submit)
 
     @property
     def journal(self) -> _journal.TaskJournal | None:
@@ -483,10 +228,10 @@ class ProducerClient:
             JournalError: The journal could not be read: nothing was submitted.
             TaskLostError: ``key`` holds a task the service no longer knows.
         """
-        plan = self.plan_submit(
-            params, wait=wait, max_wait=max_wait, key=key, before_submit=before_submit
+        plan = _operations.submit(
+            self, params, wait=wait, max_wait=max_wait, key=key, before_submit=before_submit
         )
-        return self.run(plan, on_progress)
+        return self._driver.run(plan, on_progress)
 
     def get_task(self, task_id: str) -> ProducerTask:
         """Look a task up once (free, safe to retry).
@@ -494,14 +239,14 @@ class ProducerClient:
         Raises:
             TaskNotFoundError: The service knows no such task.
         """
-        return self.run(self.plan_get_task(task_id))
+        return self._driver.run(get_task(check_id(task_id), self.retry_policy))
 
     def get_tasks(self, task_ids: Sequence[str], *, max_wait: float = 0.0) -> TaskBatch:
         """Look up to 50 tasks up in one call; unknown ids are listed in ``missing``.
 
         With ``max_wait``, keep polling the batch until every task found has ended.
         """
-        return self.run(self.plan_get_tasks(task_ids, max_wait=max_wait))
+        return self._driver.run(_operations.get_tasks(self, task_ids, max_wait=max_wait))
 
     def wait(
         self, task_id: str, *, max_wait: float = 600.0, on_progress: OnProgress | None = None
@@ -512,26 +257,26 @@ class ProducerClient:
         timeout the task comes back as last seen (``is_terminal`` False): its id is never lost.
         A failed task is returned, not raised: its error and partial songs are in it.
         """
-        return self.run(self.plan_wait(task_id, max_wait=max_wait), on_progress)
+        return self._driver.run(_operations.wait(self, task_id, max_wait=max_wait), on_progress)
 
     # The paid calls answered at once take the journal ``key`` and ``before_submit`` hook
     # ``submit`` documents; a resumed one returns the recorded answer without a request.
 
     def generate_lyrics(self, prompt: str, **paid: Unpack[PaidOptions]) -> Lyrics:
         """Write lyrics (with section markers) from a description. Billed."""
-        return self.run(self.plan_lyrics(prompt, **paid))
+        return self._driver.run(_operations.lyrics(self, prompt, **paid))
 
     def upload_audio(self, audio_url: str, **paid: Unpack[PaidOptions]) -> UploadedAudio:
         """Register a public audio file so the audio actions can work on it. Billed."""
-        return self.run(self.plan_upload(audio_url, **paid))
+        return self._driver.run(_operations.upload(self, audio_url, **paid))
 
     def generate_video(self, audio_id: str, **paid: Unpack[PaidOptions]) -> Video:
         """Render a music video for a finished song. Billed."""
-        return self.run(self.plan_video(audio_id, **paid))
+        return self._driver.run(_operations.video(self, audio_id, **paid))
 
     def generate_wav(self, audio_id: str, **paid: Unpack[PaidOptions]) -> WavResult:
         """Render the lossless WAV file of a finished song. Billed."""
-        return self.run(self.plan_wav(audio_id, **paid))
+        return self._driver.run(_operations.wav(self, audio_id, **paid))
 
     # ----------------------------------------------------------------------------------------
     # The API, async: the same plans, driven on the event loop.
@@ -547,40 +292,42 @@ class ProducerClient:
         before_submit: BeforeSubmit | None = None,
     ) -> ProducerTask:
         """Async ``submit``; ``on_progress`` and ``before_submit`` may be coroutine functions."""
-        plan = self.plan_submit(
-            params, wait=wait, max_wait=max_wait, key=key, before_submit=before_submit
+        plan = _operations.submit(
+            self, params, wait=wait, max_wait=max_wait, key=key, before_submit=before_submit
         )
-        return await self.arun(plan, on_progress)
+        return await self._driver.arun(plan, on_progress)
 
     async def aget_task(self, task_id: str) -> ProducerTask:
         """Async ``get_task``."""
-        return await self.arun(self.plan_get_task(task_id))
+        return await self._driver.arun(get_task(check_id(task_id), self.retry_policy))
 
     async def aget_tasks(self, task_ids: Sequence[str], *, max_wait: float = 0.0) -> TaskBatch:
         """Async ``get_tasks``."""
-        return await self.arun(self.plan_get_tasks(task_ids, max_wait=max_wait))
+        return await self._driver.arun(_operations.get_tasks(self, task_ids, max_wait=max_wait))
 
     async def await_task(
         self, task_id: str, *, max_wait: float = 600.0, on_progress: OnProgress | None = None
     ) -> ProducerTask:
         """Async ``wait``; ``on_progress`` may be a coroutine function."""
-        return await self.arun(self.plan_wait(task_id, max_wait=max_wait), on_progress)
+        return await self._driver.arun(
+            _operations.wait(self, task_id, max_wait=max_wait), on_progress
+        )
 
     async def agenerate_lyrics(self, prompt: str, **paid: Unpack[PaidOptions]) -> Lyrics:
         """Async ``generate_lyrics``."""
-        return await self.arun(self.plan_lyrics(prompt, **paid))
+        return await self._driver.arun(_operations.lyrics(self, prompt, **paid))
 
     async def aupload_audio(self, audio_url: str, **paid: Unpack[PaidOptions]) -> UploadedAudio:
         """Async ``upload_audio``."""
-        return await self.arun(self.plan_upload(audio_url, **paid))
+        return await self._driver.arun(_operations.upload(self, audio_url, **paid))
 
     async def agenerate_video(self, audio_id: str, **paid: Unpack[PaidOptions]) -> Video:
         """Async ``generate_video``."""
-        return await self.arun(self.plan_video(audio_id, **paid))
+        return await self._driver.arun(_operations.video(self, audio_id, **paid))
 
     async def agenerate_wav(self, audio_id: str, **paid: Unpack[PaidOptions]) -> WavResult:
         """Async ``generate_wav``."""
-        return await self.arun(self.plan_wav(audio_id, **paid))
+        return await self._driver.arun(_operations.wav(self, audio_id, **paid))
 
     # ----------------------------------------------------------------------------------------
     # Downloads (the logic lives in ``langchain_producer.download``).
@@ -653,101 +400,6 @@ class ProducerClient:
             max_bytes=max_bytes,
             deadline=deadline,
         )
-
-
-class _SharedLookups:
-    """Look-ups of waited-on tasks, shared by every wait running on one event loop.
-
-    Waits that wake together (the poll schedule aligns their wake-ups to one grid) ask in the
-    same turn of the event loop; their ids go out as one ``retrieve_batch`` call instead of one
-    call each, so a hundred concurrent waits cost about as many requests as one. Gathering
-    costs no time: the look-up leaves as soon as every ready coroutine has had its turn.
-    """
-
-    gather_turns = 2
-    """Event-loop turns to let other due waits join before sending."""
-
-    def __init__(self, client: ProducerClient) -> None:
-        self._client = client
-        self._waiting: dict[str, list[asyncio.Future[ProducerTask]]] = {}
-        self._flush: asyncio.Task[None] | None = None
-
-    async def get(self, task_id: str) -> ProducerTask:
-        future: asyncio.Future[ProducerTask] = asyncio.get_running_loop().create_future()
-        self._waiting.setdefault(task_id, []).append(future)
-        if self._flush is None:
-            self._flush = asyncio.create_task(self._send())
-        return await future
-
-    async def _send(self) -> None:
-        for _ in range(self.gather_turns):
-            await asyncio.sleep(0)
-        waiting, self._waiting, self._flush = self._waiting, {}, None
-        ids = list(waiting)
-        for start in range(0, len(ids), BATCH_MAX_IDS):
-            chunk = ids[start : start + BATCH_MAX_IDS]
-            try:
-                found = await self._fetch(chunk)
-            except Exception as error:  # every waiter must hear of it, whatever it is
-                for task_id in chunk:
-                    _settle(waiting[task_id], task_id, error=error)
-                continue
-            for task_id in chunk:
-                task = found.get(task_id)
-                if task is None:
-                    missing = TaskNotFoundError(
-                        f"No task with id {task_id!r} exists.", task_id=task_id
-                    )
-                    _settle(waiting[task_id], task_id, error=missing)
-                else:
-                    _settle(waiting[task_id], task_id, task=task)
-
-    async def _fetch(self, task_ids: list[str]) -> dict[str, ProducerTask]:
-        client = self._client
-        if len(task_ids) == 1:
-            task = await client.arun(_api.get_task(task_ids[0], client.retry_policy))
-            return {task_ids[0]: task}
-        batch = await client.arun(_api.get_tasks(task_ids, client.retry_policy))
-        return {task.task_id: task for task in batch.tasks}
-
-
-def _settle(
-    futures: list[asyncio.Future[ProducerTask]],
-    task_id: str,
-    *,
-    task: ProducerTask | None = None,
-    error: Exception | None = None,
-) -> None:
-    for future in futures:
-        if future.done():  # its waiter was cancelled
-            continue
-        if isinstance(error, ProducerError):
-            # One copy per waiter: each names its own task, none shares mutable state.
-            future.set_exception(error.with_task(task_id))
-        elif error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(task)  # type: ignore[arg-type]
-
-
-def _answer_of(result: BaseModel) -> dict[str, Any]:
-    """What the journal keeps of a paid call answered at once: the service's answer (small)."""
-    return dict(getattr(result, "raw", {}))
-
-
-def _check_id(value: str, what: str = "task_id") -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ProducerValidationError(
-            f"{what} must be a non-empty string, got {value!r}.",
-            hint=f"Pass the {what} exactly as an earlier result gave it.",
-        )
-    return value.strip()
-
-
-def _check_text(value: str, what: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ProducerValidationError(f"{what} must be a non-empty string.")
-    return value
 
 
 __all__ = ["OnProgress", "ProducerClient", "ProducerError"]

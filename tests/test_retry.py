@@ -4,7 +4,6 @@ free look-ups are, and every error says what it is."""
 from __future__ import annotations
 
 import email.utils
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 
 from langchain_producer import _api
 from langchain_producer._answers import Reply
+from langchain_producer._driver import Clock, Driver
 from langchain_producer.client import ProducerClient
 from langchain_producer.errors import (
     AuthenticationError,
@@ -321,10 +321,22 @@ def test_2xx_refusal_is_an_error_not_a_result() -> None:
 # Retry-After.
 
 
-def drive_until_sleep(plan: _api.Plan[Any], answer: httpx.Response) -> _api.Step:
+WALL = 1_800_000_000.0
+"""The wall clock a driven plan is told (no real clock: exact answers, no tolerances)."""
+
+
+def drive_until_sleep(plan: _api.Plan[Any], answer: httpx.Response, draw: float = 0.5) -> Any:
+    """Send ``answer`` to the plan's first request; answer its clock and chance questions."""
     step = plan.send(None)
     assert isinstance(step, _api.Send)
-    return plan.send(Reply(answer.status_code, answer.headers, answer.content))
+    step = plan.send(Reply(answer.status_code, answer.headers, answer.content))
+    while isinstance(step, _api.WallClock | _api.Draw):
+        step = plan.send(WALL if isinstance(step, _api.WallClock) else draw)
+    return step
+
+
+def http_date(at: float) -> str:
+    return email.utils.formatdate(at, usegmt=True)
 
 
 @pytest.mark.parametrize("paid", [True, False])
@@ -334,26 +346,21 @@ def test_retry_after_seconds_honoured(paid: bool) -> None:
     assert step == _api.Sleep(7.0)
 
 
-def test_retry_after_http_date_honoured() -> None:
-    when = email.utils.format_datetime(
-        email.utils.localtime().fromtimestamp(time.time() + 30).astimezone(), usegmt=False
-    )
+@pytest.mark.parametrize(
+    ("header", "slept"),
+    [
+        (http_date(WALL + 30), 30.0),
+        (email.utils.formatdate(WALL + 20, localtime=True), 20.0),
+        (http_date(WALL - 100), 0.0),
+    ],
+    ids=["gmt", "local-offset", "past"],
+)
+def test_retry_after_http_date_is_read_against_the_drivers_wall_clock(
+    header: str, slept: float
+) -> None:
     plan = _api.exchange(_api.TASKS, {}, paid=False, policy=_api.RetryPolicy())
-    step = drive_until_sleep(plan, httpx.Response(429, headers={"Retry-After": when}))
-    assert isinstance(step, _api.Sleep)
-    assert 27.0 <= step.seconds <= 31.0
-
-
-def test_retry_after_gmt_date_and_past_date() -> None:
-    future = email.utils.formatdate(time.time() + 20, usegmt=True)
-    plan = _api.exchange(_api.TASKS, {}, paid=False, policy=_api.RetryPolicy())
-    step = drive_until_sleep(plan, httpx.Response(429, headers={"Retry-After": future}))
-    assert isinstance(step, _api.Sleep) and 17.0 <= step.seconds <= 21.0
-    past = email.utils.formatdate(time.time() - 100, usegmt=True)
-    plan = _api.exchange(_api.TASKS, {}, paid=False, policy=_api.RetryPolicy())
-    assert drive_until_sleep(plan, httpx.Response(429, headers={"Retry-After": past})) == (
-        _api.Sleep(0.0)
-    )
+    step = drive_until_sleep(plan, httpx.Response(429, headers={"Retry-After": header}))
+    assert step == _api.Sleep(slept)
 
 
 def test_retry_after_is_capped() -> None:
@@ -362,25 +369,28 @@ def test_retry_after_is_capped() -> None:
     assert step == _api.Sleep(60.0)
 
 
-def test_retry_after_garbage_falls_back_to_backoff() -> None:
+@pytest.mark.parametrize(("draw", "slept"), [(0.0, 0.25), (0.5, 0.375), (0.999, 0.49975)])
+def test_retry_after_garbage_falls_back_to_backoff_with_the_drivers_jitter(
+    draw: float, slept: float
+) -> None:
     policy = _api.RetryPolicy(backoff=0.5, max_backoff=8.0)
     plan = _api.exchange(_api.TASKS, {}, paid=False, policy=policy)
-    step = drive_until_sleep(plan, httpx.Response(429, headers={"Retry-After": "soon-ish"}))
-    assert isinstance(step, _api.Sleep) and 0.25 <= step.seconds <= 0.5
+    answer = httpx.Response(429, headers={"Retry-After": "soon-ish"})
+    assert drive_until_sleep(plan, answer, draw) == _api.Sleep(slept)
 
 
-def test_backoff_grows_between_attempts() -> None:
+def test_backoff_doubles_between_attempts() -> None:
     policy = _api.RetryPolicy(max_retries=4, backoff=1.0, max_backoff=100.0)
     plan = _api.exchange(_api.TASKS, {}, paid=False, policy=policy)
     plan.send(None)
     sleeps = []
     for _ in range(4):
-        step = plan.send(Reply.of(503))
+        assert isinstance(plan.send(Reply.of(503)), _api.Draw)
+        step = plan.send(0.0)  # the lowest jitter: exactly half the ceiling
         assert isinstance(step, _api.Sleep)
         sleeps.append(step.seconds)
         assert isinstance(plan.send(None), _api.Send)
-    for attempt, seconds in enumerate(sleeps):
-        assert 2**attempt * 0.5 <= seconds <= 2**attempt
+    assert sleeps == [0.5, 1.0, 2.0, 4.0]
     with pytest.raises(ProducerAPIError):
         plan.send(Reply.of(503))
 
@@ -392,13 +402,14 @@ def test_client_retries_429_with_unparsable_retry_after() -> None:
     assert server.count("/producer/tasks") == 2
 
 
-def test_client_sleeps_what_retry_after_says(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_client_sleeps_what_retry_after_says() -> None:
     slept: list[float] = []
-    monkeypatch.setattr(time, "sleep", slept.append)
     server = Server(
         {"/producer/tasks": [httpx.Response(429, headers={"Retry-After": "7"}, json={})]}
     )
-    task = make_client(server).get_task(TASK_ID)
+    client = make_client(server)
+    client._driver = Driver(client, Clock(sleep=slept.append))  # the clock is the driver's
+    task = client.get_task(TASK_ID)
     assert task.state == "complete"
     assert slept == [7.0]
 

@@ -15,7 +15,7 @@ from langchain_core.tools.base import FILTERED_ARGS, ArgsSchema
 from pydantic import ConfigDict, Field, ValidationError
 from pydantic.v1 import ValidationError as ValidationErrorV1
 
-from langchain_producer._api import Plan
+from langchain_producer._steps import Plan
 from langchain_producer.approval import is_invalid_resume
 from langchain_producer.client import ProducerClient
 from langchain_producer.errors import ProducerError
@@ -195,7 +195,7 @@ class ProducerTool(BaseTool):
 
         seen = _Seen()
         try:
-            artifact = self.client.run(self._start(args, kwargs), seen.then(progress))
+            artifact = self.client._driver.run(self._start(args, kwargs), seen.then(progress))
             content = result_content(self, self.content(artifact), artifact)
             return _dumps(_with_journal(content, artifact)), artifact
         except Exception as error:
@@ -217,7 +217,9 @@ class ProducerTool(BaseTool):
 
         seen = _Seen()
         try:
-            artifact = await self.client.arun(self._start(args, kwargs), seen.then(progress))
+            artifact = await self.client._driver.arun(
+                self._start(args, kwargs), seen.then(progress)
+            )
             content = result_content(self, self.content(artifact), artifact)
             return _dumps(_with_journal(content, artifact)), artifact
         except Exception as error:

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from langchain_producer._api import Plan, Progress, Send
+from langchain_producer._steps import Plan, Progress, Send
 from langchain_producer.approval import ask_approval, graph_context
 from langchain_producer.errors import ProducerError, SpendingLimitError, SubmissionUncertainError
 from langchain_producer.journal import PlanOptions

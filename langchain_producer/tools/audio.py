@@ -6,7 +6,8 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
 
-from langchain_producer._api import Plan
+from langchain_producer import _operations
+from langchain_producer._steps import Plan
 from langchain_producer.journal import PlanOptions
 from langchain_producer.models import ProducerTask
 from langchain_producer.params import (
@@ -61,7 +62,9 @@ class AudioTool(ProducerTool):
         # LangChain has validated these arguments against args_schema (and refused bad ones
         # with a message): build the request from them without validating them again.
         params = self.args_schema.model_construct(**kwargs)
-        return self.client.plan_submit(params, wait=self.wait, max_wait=self.max_wait, **paid)
+        return _operations.submit(
+            self.client, params, wait=self.wait, max_wait=self.max_wait, **paid
+        )
 
     def content(self, artifact: ProducerTask) -> dict[str, Any]:
         hint = (

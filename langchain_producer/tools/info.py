@@ -6,8 +6,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
-from langchain_producer._api import Plan
 from langchain_producer._constants import MODELS
+from langchain_producer._steps import Plan
 from langchain_producer.journal import PlanOptions
 from langchain_producer.params import ToolArgs
 from langchain_producer.tools._base import ProducerTool

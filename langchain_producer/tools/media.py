@@ -6,8 +6,9 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, Field
 
-from langchain_producer._api import Plan
+from langchain_producer import _operations
 from langchain_producer._constants import LYRICS_PROMPT_MAX_CHARS
+from langchain_producer._steps import Plan
 from langchain_producer.journal import PlanOptions
 from langchain_producer.models import Lyrics, UploadedAudio, Video, WavResult
 from langchain_producer.params import AudioId, ToolArgs
@@ -52,7 +53,7 @@ class GenerateLyricsTool(ProducerTool):
     action: ClassVar[str | None] = "lyrics"
 
     def plan(self, paid: PlanOptions, **kwargs: Any) -> Plan[Lyrics]:
-        return self.client.plan_lyrics(kwargs["prompt"], **paid)
+        return _operations.lyrics(self.client, kwargs["prompt"], **paid)
 
     def content(self, artifact: Lyrics) -> dict[str, Any]:
         return media_content(artifact)
@@ -70,7 +71,7 @@ class UploadAudioTool(ProducerTool):
     action: ClassVar[str | None] = "upload"
 
     def plan(self, paid: PlanOptions, **kwargs: Any) -> Plan[UploadedAudio]:
-        return self.client.plan_upload(kwargs["audio_url"], **paid)
+        return _operations.upload(self.client, kwargs["audio_url"], **paid)
 
     def content(self, artifact: UploadedAudio) -> dict[str, Any]:
         return media_content(artifact)
@@ -86,7 +87,7 @@ class GenerateVideoTool(ProducerTool):
     action: ClassVar[str | None] = "video"
 
     def plan(self, paid: PlanOptions, **kwargs: Any) -> Plan[Video]:
-        return self.client.plan_video(kwargs["audio_id"], **paid)
+        return _operations.video(self.client, kwargs["audio_id"], **paid)
 
     def content(self, artifact: Video) -> dict[str, Any]:
         return media_content(artifact)
@@ -102,7 +103,7 @@ class GenerateWavTool(ProducerTool):
     action: ClassVar[str | None] = "wav"
 
     def plan(self, paid: PlanOptions, **kwargs: Any) -> Plan[WavResult]:
-        return self.client.plan_wav(kwargs["audio_id"], **paid)
+        return _operations.wav(self.client, kwargs["audio_id"], **paid)
 
     def content(self, artifact: WavResult) -> dict[str, Any]:
         return media_content(artifact)

@@ -6,8 +6,9 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, Field
 
-from langchain_producer._api import Plan
+from langchain_producer import _operations
 from langchain_producer._constants import BATCH_MAX_IDS
+from langchain_producer._steps import Plan
 from langchain_producer.journal import PlanOptions
 from langchain_producer.models import ProducerTask, TaskBatch
 from langchain_producer.params import NonBlank, ToolArgs
@@ -74,7 +75,7 @@ class GetTaskTool(TaskLookupTool):
     args_schema: type[BaseModel] = TaskArgs
 
     def plan(self, paid: PlanOptions, **kwargs: Any) -> Plan[ProducerTask]:
-        return self.client.plan_wait(kwargs["task_id"], max_wait=self.max_wait)
+        return _operations.wait(self.client, kwargs["task_id"], max_wait=self.max_wait)
 
     def content(self, artifact: ProducerTask) -> dict[str, Any]:
         return task_content(artifact, poll_hint=self._poll_hint())
@@ -90,7 +91,7 @@ class GetTasksBatchTool(TaskLookupTool):
     args_schema: type[BaseModel] = TaskBatchArgs
 
     def plan(self, paid: PlanOptions, **kwargs: Any) -> Plan[TaskBatch]:
-        return self.client.plan_get_tasks(kwargs["task_ids"], max_wait=self.max_wait)
+        return _operations.get_tasks(self.client, kwargs["task_ids"], max_wait=self.max_wait)
 
     def content(self, artifact: TaskBatch) -> dict[str, Any]:
         hint = self._poll_hint().replace("same id", "same ids")

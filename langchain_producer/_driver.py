@@ -1,0 +1,232 @@
+"""The drivers: run a plan (``_steps``) to its result, blocking or on an event loop.
+
+Every step type is answered here and only here, matched exhaustively (``assert_never``): a new
+step that a driver forgot is a type error, not a silent no-op. The clock and the randomness are
+the driver's (``Clock``), so plans stay pure and tests can give a fake one. Look-ups of waited-on
+tasks go through ``_lookups`` on both sides, so concurrent waits share their requests whether
+they run as coroutines or as threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import random
+import threading
+import time as _time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar, assert_never
+
+import httpx
+
+from langchain_producer._answers import Collector, Reply
+from langchain_producer._lookups import AsyncLookups, ThreadLookups
+from langchain_producer._steps import (
+    Draw,
+    Effect,
+    Lookup,
+    Now,
+    Outcome,
+    Plan,
+    Progress,
+    Send,
+    Sleep,
+    Step,
+    WallClock,
+)
+from langchain_producer.errors import ProducerError
+from langchain_producer.models import ProducerTask
+
+if TYPE_CHECKING:
+    from langchain_producer.client import ProducerClient
+
+T = TypeVar("T")
+OnProgress = Callable[[ProducerTask], Any]
+"""Called with the task each time a wait looks at it; may be a coroutine function when async."""
+
+_TOO_LARGE = "an answer too large to be the API's"
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Time and chance, as the drivers see them (a test passes a fake one).
+
+    Attributes:
+        monotonic: Seconds on a clock that never goes back (answers ``Now``).
+        time: Seconds since the epoch (answers ``WallClock``).
+        sleep: Block for some seconds (answers ``Sleep`` in the sync driver).
+        asleep: Wait some seconds on the event loop (answers ``Sleep`` in the async driver).
+        random: A float in [0, 1) (answers ``Draw``).
+    """
+
+    monotonic: Callable[[], float] = _time.monotonic
+    time: Callable[[], float] = _time.time
+    sleep: Callable[[float], None] = _time.sleep
+    asleep: Callable[[float], Any] = asyncio.sleep
+    random: Callable[[], float] = field(default=random.random)
+
+
+class Driver:
+    """Runs plans for one ``ProducerClient``: its connections, clock and shared look-ups."""
+
+    def __init__(self, client: ProducerClient, clock: Clock | None = None) -> None:
+        self.client = client
+        self.clock = clock or Clock()
+        self._thread_lookups = ThreadLookups(self)
+        self._async_lookups: dict[asyncio.AbstractEventLoop, AsyncLookups] = {}
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------------------ sync
+
+    def run(self, plan: Plan[T], on_progress: OnProgress | None = None) -> T:
+        """Drive ``plan`` to its result, blocking."""
+        outcome: Outcome = None
+        failure: ProducerError | None = None
+        try:
+            while True:
+                step = plan.throw(failure) if failure else plan.send(outcome)
+                failure = None
+                try:
+                    outcome = self._answer(step, on_progress)
+                except ProducerError as error:  # the plan decides what it means
+                    outcome, failure = None, error
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        except ProducerError as error:
+            raise self._redacted(error) from error.__cause__
+
+    def _answer(self, step: Step, on_progress: OnProgress | None) -> Outcome:
+        match step:
+            case Send():
+                return self._post(step)
+            case Sleep(seconds=seconds):
+                self.clock.sleep(seconds)
+                return None
+            case Now() | WallClock() | Draw():
+                return self._read_clock(step)
+            case Lookup(task_id=task_id):
+                return self._thread_lookups.get(task_id)
+            case Progress(task=task):
+                if on_progress is not None:
+                    on_progress(task)
+                return None
+            case Effect():
+                return step.run()
+            case _:
+                assert_never(step)
+
+    def _post(self, step: Send) -> Reply | Exception:
+        http = self.client.http
+        try:
+            response = http.send(self._request(http, step), stream=True, follow_redirects=False)
+        except Exception as error:  # reported to the plan, which decides
+            return error
+        collector = Collector(response)
+        try:
+            for chunk in collector.already_read() or response.iter_raw():
+                if not collector.add(chunk):
+                    return collector.reply(_TOO_LARGE)
+        except Exception as error:  # a body cut short: keep what arrived
+            return collector.reply(error)
+        finally:
+            response.close()
+        return collector.reply()
+
+    # ------------------------------------------------------------------------------ async
+
+    async def arun(self, plan: Plan[T], on_progress: OnProgress | None = None) -> T:
+        """Drive ``plan`` to its result on the running event loop."""
+        outcome: Outcome = None
+        failure: ProducerError | None = None
+        try:
+            while True:
+                step = plan.throw(failure) if failure else plan.send(outcome)
+                failure = None
+                try:
+                    outcome = await self._aanswer(step, on_progress)
+                except ProducerError as error:
+                    outcome, failure = None, error
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        except ProducerError as error:
+            raise self._redacted(error) from error.__cause__
+
+    async def _aanswer(self, step: Step, on_progress: OnProgress | None) -> Outcome:
+        match step:
+            case Send():
+                return await self._apost(step)
+            case Sleep(seconds=seconds):
+                await self.clock.asleep(seconds)
+                return None
+            case Now() | WallClock() | Draw():
+                return self._read_clock(step)
+            case Lookup(task_id=task_id):
+                return await self._loop_lookups().get(task_id)
+            case Progress(task=task):
+                if on_progress is not None:
+                    reported = on_progress(task)
+                    if inspect.isawaitable(reported):
+                        await reported
+                return None
+            case Effect():
+                return await step.arun()
+            case _:
+                assert_never(step)
+
+    async def _apost(self, step: Send) -> Reply | Exception:
+        http = self.client.http_async
+        try:
+            request = self._request(http, step)
+            response = await http.send(request, stream=True, follow_redirects=False)
+        except Exception as error:  # reported to the plan, which decides
+            return error
+        collector = Collector(response)
+        try:
+            for chunk in collector.already_read():
+                collector.add(chunk)
+            async for chunk in collector.unread(response):
+                if not collector.add(chunk):
+                    return collector.reply(_TOO_LARGE)
+        except Exception as error:  # a body cut short: keep what arrived
+            return collector.reply(error)
+        finally:
+            await response.aclose()
+        return collector.reply()
+
+    def _loop_lookups(self) -> AsyncLookups:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            lookups = self._async_lookups.get(loop)
+            if lookups is None:
+                for stale in [old for old in self._async_lookups if old.is_closed()]:
+                    del self._async_lookups[stale]
+                lookups = self._async_lookups[loop] = AsyncLookups(self)
+        return lookups
+
+    # ------------------------------------------------------------------------------ shared
+
+    # Both exchanges hand the plan the raw answer (decoded in ``_answers``, the one place) or
+    # whatever stopped them: any exception of a transport is a failed exchange, never a crash.
+    # Redirects are never followed, whatever the http client's own setting: a redirected
+    # paid POST would create (and bill) a job on another host.
+    def _request(self, http: httpx.Client | httpx.AsyncClient, step: Send) -> httpx.Request:
+        key = self.client.api_key.get_secret_value()
+        headers = {"Authorization": f"Bearer {key}", "Accept": "application/json"}
+        return http.build_request(
+            "POST", self.client.base_url + step.path, json=step.body, headers=headers
+        )
+
+    def _read_clock(self, step: Now | WallClock | Draw) -> float:
+        match step:
+            case Now():
+                return self.clock.monotonic()
+            case WallClock():
+                return self.clock.time()
+            case Draw():
+                return self.clock.random()
+            case _:
+                assert_never(step)
+
+    def _redacted(self, error: ProducerError) -> ProducerError:
+        return error.redact(self.client.api_key.get_secret_value())

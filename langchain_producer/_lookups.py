@@ -1,0 +1,126 @@
+"""Look-ups shared by every wait of one client, as coroutines or as threads.
+
+Waits that wake together (the poll schedule aligns their wake-ups on one grid) ask for their
+tasks at about the same moment; their ids go out as one ``retrieve_batch`` call instead of one
+call each, so a hundred concurrent waits cost about as many requests as one. Coroutines gather
+for two turns of the event loop (no time at all); threads gather until a couple of milliseconds
+pass without a newcomer (ToolNode runs sync tools in a thread pool). Both then run the same
+plan, ``_polling.look_up``, and hand each waiter its own task or its own copy of the error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+import time
+from typing import TYPE_CHECKING, Protocol
+
+from langchain_producer._polling import Found, look_up
+from langchain_producer.errors import ProducerError
+from langchain_producer.models import ProducerTask
+
+if TYPE_CHECKING:
+    from langchain_producer._driver import Driver
+
+
+class _Future(Protocol):
+    def done(self) -> bool: ...
+    def set_result(self, result: ProducerTask, /) -> None: ...
+    def set_exception(self, exception: BaseException, /) -> None: ...
+
+
+Waiting = dict[str, list[_Future]]
+
+
+def _settle(waiting: Waiting, found: Found | BaseException) -> None:
+    """Give each waiter its task, or its own copy of the error (each names its own task)."""
+    for task_id, futures in waiting.items():
+        outcome = found if isinstance(found, BaseException) else found[task_id]
+        for future in futures:
+            if future.done():  # its waiter was cancelled
+                continue
+            if isinstance(outcome, ProducerError):
+                future.set_exception(outcome.with_task(task_id))
+            elif isinstance(outcome, BaseException):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+
+class AsyncLookups:
+    """The shared look-ups of one event loop."""
+
+    gather_turns = 2
+    """Event-loop turns to let other due waits join before sending."""
+
+    def __init__(self, driver: Driver) -> None:
+        self._driver = driver
+        self._waiting: dict[str, list[_Future]] = {}
+        self._flush: asyncio.Task[None] | None = None
+
+    async def get(self, task_id: str) -> ProducerTask:
+        future: asyncio.Future[ProducerTask] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(task_id, []).append(future)
+        if self._flush is None:
+            self._flush = asyncio.create_task(self._send())
+        return await future
+
+    async def _send(self) -> None:
+        for _ in range(self.gather_turns):
+            await asyncio.sleep(0)
+        waiting, self._waiting, self._flush = self._waiting, {}, None
+        policy = self._driver.client.retry_policy
+        try:
+            found = await self._driver.arun(look_up(list(waiting), policy))
+        except BaseException as error:  # every waiter must hear of it, whatever it is
+            _settle(waiting, error)
+            raise
+        _settle(waiting, found)
+
+
+class ThreadLookups:
+    """The shared look-ups of every thread that waits on one client.
+
+    The first thread to ask leads: it waits until no other thread has joined for ``quiet``
+    seconds (at most ``gather_max``), sends one look-up for all, and settles everyone.
+    """
+
+    quiet = 0.002
+    gather_max = 0.02
+
+    def __init__(self, driver: Driver) -> None:
+        self._driver = driver
+        self._lock = threading.Lock()
+        self._waiting: dict[str, list[_Future]] = {}
+        self._leading = False
+
+    def get(self, task_id: str) -> ProducerTask:
+        future: concurrent.futures.Future[ProducerTask] = concurrent.futures.Future()
+        with self._lock:
+            self._waiting.setdefault(task_id, []).append(future)
+            lead, self._leading = not self._leading, True
+        if lead:
+            self._lead()
+        return future.result()
+
+    def _count(self) -> int:
+        with self._lock:
+            return sum(len(futures) for futures in self._waiting.values())
+
+    def _lead(self) -> None:
+        # Real time, not the driver's clock: this coordinates real threads, and a fake clock
+        # (in tests) must see only the plan's own sleeps.
+        start, seen = time.monotonic(), 0
+        while (count := self._count()) != seen and time.monotonic() - start < self.gather_max:
+            seen = count
+            time.sleep(self.quiet)
+        with self._lock:
+            waiting, self._waiting, self._leading = self._waiting, {}, False
+        policy = self._driver.client.retry_policy
+        try:
+            found = self._driver.run(look_up(list(waiting), policy))
+        except BaseException as error:  # every waiter must hear of it, whatever it is
+            _settle(waiting, error)
+            raise
+        _settle(waiting, found)

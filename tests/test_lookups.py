@@ -1,0 +1,111 @@
+"""Shared look-ups: concurrent waits on one client share their requests, as coroutines and as
+threads (ToolNode runs sync tools in a thread pool), and mixed waits stay correct."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+from langchain_producer import Generate, ProducerClient, ProducerError
+from langchain_producer.emulator import ProducerEmulator
+from langchain_producer.models import ProducerTask
+
+MANY = 50
+
+
+def setup() -> tuple[ProducerEmulator, ProducerClient]:
+    emu = ProducerEmulator(pending_seconds=0.2, processing_seconds=0.4)
+    client = ProducerClient(
+        api_key="k", transport=emu.transport, poll_interval=0.1, max_poll_interval=0.2
+    )
+    return emu, client
+
+
+def lookups(emu: ProducerEmulator) -> int:
+    return sum(1 for r in emu.requests if r.url.path == "/producer/tasks")
+
+
+def submitted(client: ProducerClient, count: int) -> list[str]:
+    return [client.submit(Generate(prompt=f"song {i}")).task_id for i in range(count)]
+
+
+def one_wait_costs() -> int:
+    emu, client = setup()
+    (task_id,) = submitted(client, 1)
+    assert client.wait(task_id, max_wait=10).is_complete
+    return lookups(emu)
+
+
+def test_fifty_threaded_waits_cost_about_as_many_lookups_as_one() -> None:
+    single = one_wait_costs()
+    emu, client = setup()
+    ids = submitted(client, MANY)
+    with ThreadPoolExecutor(max_workers=MANY) as pool:
+        tasks = list(pool.map(lambda i: client.wait(i, max_wait=10), ids))
+    assert [t.task_id for t in tasks] == ids, "each thread got its own task"
+    assert all(t.is_complete for t in tasks)
+    # Unshared, this is MANY * single (about 200); shared, a few rounds more than one wait.
+    assert lookups(emu) <= single + 4, (lookups(emu), single)
+
+
+async def test_fifty_async_waits_cost_about_as_many_lookups_as_one() -> None:
+    single = one_wait_costs()
+    emu, client = setup()
+    ids = submitted(client, MANY)
+    tasks = await asyncio.gather(*(client.await_task(i, max_wait=10) for i in ids))
+    assert [t.task_id for t in tasks] == ids
+    assert lookups(emu) <= single + 4, (lookups(emu), single)
+
+
+def test_mixed_sync_and_async_waits_on_one_client_stay_correct() -> None:
+    emu, client = setup()
+    ids = submitted(client, 20)
+    threaded, coroutines = ids[:10], ids[10:]
+    results: dict[str, ProducerTask] = {}
+
+    def in_a_loop() -> None:
+        async def waits() -> list[ProducerTask]:
+            return await asyncio.gather(*(client.await_task(i, max_wait=10) for i in coroutines))
+
+        for task in asyncio.run(waits()):
+            results[task.task_id] = task
+
+    loop_thread = threading.Thread(target=in_a_loop)
+    loop_thread.start()
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        for task in pool.map(lambda i: client.wait(i, max_wait=10), threaded):
+            results[task.task_id] = task
+    loop_thread.join(timeout=20)
+    assert sorted(results) == sorted(ids)
+    assert all(results[i].is_complete and results[i].task_id == i for i in ids)
+    assert lookups(emu) < 20 * 4, "both sides shared their look-ups"
+
+
+def test_a_failed_shared_lookup_reaches_every_thread_naming_its_own_task() -> None:
+    def down(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/producer/tasks":
+            return httpx.Response(500, json={"error": {"code": "api_error", "message": "down"}})
+        return httpx.Response(200, json={"task_id": "x"})
+
+    client = ProducerClient(
+        api_key="k",
+        base_url="http://producer.test",
+        transport=httpx.MockTransport(down),
+        max_retries=0,
+        poll_interval=0.05,
+    )
+    ids = [f"task-{i}" for i in range(8)]
+
+    def wait(task_id: str) -> str | None:
+        try:
+            client.wait(task_id, max_wait=5)
+        except ProducerError as error:
+            return error.task_id
+        return None
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        named = list(pool.map(wait, ids))
+    assert named == ids
