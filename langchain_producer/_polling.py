@@ -46,10 +46,10 @@ def look_up(task_ids: list[str], policy: RetryPolicy) -> Plan[Found]:
     for start in range(0, len(task_ids), BATCH_MAX_IDS):
         chunk = task_ids[start : start + BATCH_MAX_IDS]
         try:
-            if len(chunk) == 1:
-                tasks = [(yield from get_task(chunk[0], policy))]
-            else:
-                tasks = (yield from get_tasks(chunk, policy)).tasks
+            if len(chunk) == 1:  # the answer is this task's, whatever id its record shows
+                found[chunk[0]] = yield from get_task(chunk[0], policy)
+                continue
+            tasks = (yield from get_tasks(chunk, policy)).tasks
         except ProducerError as error:
             found.update({task_id: error.with_task(task_id) for task_id in chunk})
             continue

@@ -111,3 +111,17 @@ def test_a_failed_shared_lookup_reaches_every_thread_naming_its_own_task() -> No
     with ThreadPoolExecutor(max_workers=8) as pool:
         named = list(pool.map(wait, ids))
     assert named == ids
+
+
+def test_a_lone_wait_accepts_its_record_whatever_id_the_record_shows() -> None:
+    record = {
+        "id": "the-service-id",
+        "finished_at": 2.0,
+        "response": {"data": [{"id": "s", "state": "succeeded", "audio_url": "https://a/s"}]},
+    }
+    client = ProducerClient(
+        api_key="k",
+        base_url="http://producer.test",
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, json=record)),
+    )
+    assert client.wait("asked-id", max_wait=1).is_complete
