@@ -192,17 +192,6 @@ def resume_task(
         raise error.with_task(task_id) from error.__cause__
 
 
-def answer_task_id(answer: Any) -> str | None:
-    """The task id in an answer of a call answered at once (lyrics, upload, video, WAV)."""
-    value = answer.get("task_id") if isinstance(answer, dict) else None
-    return str(value) if value else None
-
-
-def answer_of(answer: Any) -> dict[str, Any] | None:
-    """What the journal keeps of such an answer: all of it (it is small)."""
-    return dict(answer) if isinstance(answer, dict) else None
-
-
 def recorded_answer(entry: JournalEntry | None) -> dict[str, Any]:
     """The answer a journal entry kept, for a resumed call answered at once."""
     if entry is None or entry.result is None:
