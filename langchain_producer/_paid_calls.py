@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from pydantic import BaseModel
 
 from langchain_producer import _api
-from langchain_producer._steps import Effect, Plan, effect, lookup, progress
+from langchain_producer._steps import Effect, Plan, effect, lookup, progress, wall_clock
 from langchain_producer.errors import (
     JournalConflictError,
     JournalError,
@@ -140,7 +140,8 @@ def submit_once(
         raise
     if settle is not None:
         yield from effect(_Settle(settle, None))
-    submitted_at = _utc_now()
+    # The driver's clock, not this machine's: the plan stays pure and tests can pin it.
+    submitted_at = _iso_utc((yield from wall_clock()))
     warning: str | None = None
     recorded: JournalEntry | None = None
     if call.journal is not None and request.key is not None:
@@ -203,8 +204,8 @@ def recorded_answer(entry: JournalEntry | None) -> dict[str, Any]:
     return entry.result
 
 
-def _utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+def _iso_utc(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")
 
 
 def _describe(action: str, arguments: Mapping[str, Any]) -> str:

@@ -129,3 +129,25 @@ async def test_a_wait_sleeps_exactly_what_the_schedule_says(mode: str) -> None:
     assert task.is_complete
     # 2 s, then 3 s, then 4.5 s, each rounded up to the shared 0.5 s grid from t=100.
     assert fake.slept == [2.0, 3.0, 4.5]
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_a_journalled_call_is_stamped_by_the_injected_clock(mode: str) -> None:
+    from langgraph.store.memory import InMemoryStore
+
+    from langchain_producer import Generate
+    from langchain_producer.emulator import ProducerEmulator
+
+    fake = FakeTime()
+    client = ProducerClient(
+        api_key="k", transport=ProducerEmulator().transport, store=InMemoryStore()
+    )
+    client._driver = Driver(client, fake.clock())
+    if mode == "sync":
+        task = client.submit(Generate(prompt="lo-fi"), key="track-1")
+    else:
+        task = await client.asubmit(Generate(prompt="lo-fi"), key="track-1")
+    # 1_800_000_100 s after the epoch, read from the fake clock, not this machine's.
+    assert task.submitted_at == "2027-01-15T08:01:40+00:00"
+    [entry] = client.journal.list() if client.journal else []
+    assert entry.submitted_at == task.submitted_at

@@ -4,6 +4,7 @@ its tool call id, thread and store inside a LangGraph run."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import timedelta
 from typing import Any
@@ -22,7 +23,6 @@ from langchain_producer import (
     ProducerClient,
     ProducerToolkit,
     ProducerValidationError,
-    _paid_calls,
 )
 from langchain_producer import journal as journal_module
 from langchain_producer.emulator import ProducerEmulator
@@ -297,7 +297,8 @@ def test_entries_are_namespaced_by_thread_listable_and_prunable(
 ) -> None:
     journal = TaskJournal(store)
     client = client_on(emu, store)
-    monkeypatch.setattr(_paid_calls, "_utc_now", lambda: "2020-01-01T00:00:00+00:00")
+    old_clock = dataclasses.replace(client._driver.clock, time=lambda: 1_577_836_800.0)
+    monkeypatch.setattr(client._driver, "clock", old_clock)  # 2020-01-01T00:00:00+00:00
     client.submit(Generate(prompt="old"), key="old")
     monkeypatch.undo()
     client.submit(Generate(prompt="new"), key="new")
