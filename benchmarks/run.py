@@ -8,7 +8,7 @@ Sections (see benchmarks/README.md for what each number means):
     1. overhead     a tool call vs a bare kept-alive httpx request (server and in-process)
     2. mcp          the reference MCP server via langchain-mcp-adapters vs a bare request
     3. notice       how long after a task finished the waiting generate tool returned
-    4. concurrent   requests made by 1 vs 50 concurrent waits (async shared, threads not)
+    4. concurrent   requests made by 1, 10 and 100 concurrent waits, as coroutines and threads
 
 Usage:
     python benchmarks/run.py                 # everything, about a minute
