@@ -270,3 +270,35 @@ def test_middleware_reject(emu: ProducerEmulator) -> None:
     assert message.status == "error" and "not today" in message.content
     assert submitted(emu) == []
     assert done["messages"][-1].content == "Done."
+
+
+def test_approval_in_a_plain_state_graph_whose_node_calls_the_tool(
+    emu: ProducerEmulator,
+) -> None:
+    from typing import TypedDict
+
+    from langgraph.graph import START, StateGraph
+
+    (tool,) = make_toolkit(emu, approve_paid_calls=True).get_tools(["producer_generate_lyrics"])
+
+    class State(TypedDict):
+        lyrics: str
+
+    def write(state: State) -> State:
+        message = tool.invoke(
+            {"name": tool.name, "args": {"prompt": "a road trip"}, "id": "c1", "type": "tool_call"}
+        )
+        return {"lyrics": str(message.content)}
+
+    graph = StateGraph(State)
+    graph.add_node("write", write)
+    graph.add_edge(START, "write")
+    app = graph.compile(checkpointer=InMemorySaver())
+    (question,) = app.invoke({"lyrics": ""}, THREAD)["__interrupt__"]
+    assert question.value["action"] == "lyrics" and question.value["args"] == {
+        "prompt": "a road trip"
+    }
+    assert not any(r.url.path == "/producer/lyrics" for r in emu.requests)
+    done = app.invoke(Command(resume={"type": "approve"}), THREAD)
+    assert json.loads(done["lyrics"])["billed"] is True
+    assert sum(r.url.path == "/producer/lyrics" for r in emu.requests) == 1
