@@ -402,3 +402,25 @@ def test_a_store_that_fails_after_acceptance_still_returns_the_task(
     assert message.status != "error"
     assert json.loads(message.content)["task_id"] in emu.tasks
     assert guard.spending().paid_calls == 1
+
+
+@pytest.mark.xfail(strict=True, reason="the count is written synchronously until plans can await")
+async def test_async_tools_count_in_an_async_only_store(
+    emu: ProducerEmulator, tmp_path: Path
+) -> None:
+    """AsyncSqliteStore refuses sync calls from its event loop: the count must be awaited."""
+    from langgraph.store.sqlite.aio import AsyncSqliteStore
+
+    async with AsyncSqliteStore.from_conn_string(str(tmp_path / "store.sqlite")) as store:
+        await store.setup()
+        toolkit = make_toolkit(emu, max_paid_calls=2, wait=False)
+        turn = AIMessage("", tool_calls=[generate(f"song {i}", f"call-{i}") for i in range(4)])
+        agent = create_agent(
+            ScriptedModel(script=[turn, AIMessage("Done.")]), toolkit.get_tools(), store=store
+        )
+        result = await agent.ainvoke({"messages": [HumanMessage("Four songs.")]})
+        messages = [m for m in result["messages"] if isinstance(m, ToolMessage)]
+        assert submissions(emu) == 2
+        assert sum(map(refused, messages)) == 2
+        tickets = await store.asearch((*NAMESPACE, "toolkit"), limit=10)
+        assert sorted(t.value["task_id"] for t in tickets) == sorted(emu.tasks)
