@@ -22,6 +22,8 @@ Where the count lives:
   Within one process, reservations on one store are serialized, so the count is exact.
 - A process killed between reserving and settling leaves its ticket in the store: the call may
   have been sent, so it keeps counting (the safe side).
+- Async tools do the counting in a worker thread (the guard's locks are threads' locks, and an
+  async-only store such as ``AsyncSqliteStore`` refuses sync calls from its own event loop).
 """
 
 from __future__ import annotations
@@ -281,16 +283,20 @@ class SpendingGuard:
             thread_id=(thread_id or NO_THREAD) if scope == "thread" else None,
         )
 
-    def check(self, *, thread_id: str | None = None, store: BaseStore | None = None) -> None:
-        """Raise ``SpendingLimitError`` if a limit is already used up (reserves nothing).
+    def used_up(self, thread_id: str | None = None, store: BaseStore | None = None) -> bool:
+        """Whether a limit that applies is already used up (reserves nothing).
 
         A cheap early answer, e.g. before asking a person to approve a call that could not be
-        sent anyway; ``reserve`` is what enforces the limit.
+        sent anyway; ``reserve`` is what enforces the limits.
+
+        Raises:
+            SpendingStoreError: The store could not be read.
         """
-        for scope, limit, kind in self._limits(thread_id):
-            for ledger in self._ledgers(store):
-                if ledger.count(scope, limit + 1) >= limit:
-                    raise self._refusal(kind, limit, thread_id)
+        return any(
+            ledger.count(scope, limit + 1) >= limit
+            for scope, limit, _ in self._limits(thread_id)
+            for ledger in self._ledgers(store)
+        )
 
     def reserve(
         self,
@@ -327,11 +333,6 @@ class SpendingGuard:
             self._calls[ticket] = SpentCall(action, tool, thread_id, "sending")
         return _Settlement(self, ticket, entry, taken)
 
-    def note_task(self, settle: Settle, task_id: str) -> None:
-        """Record the paid task id of a reservation (``settle`` as ``reserve`` returned it)."""
-        if isinstance(settle, _Settlement) and settle.guard is self:
-            settle.note_task(task_id)
-
     def spending(self) -> Spending:
         """What the guarded tools spent in this process, from oldest to newest."""
         with self._lock:
@@ -361,6 +362,12 @@ class SpendingGuard:
     def _forget(self, ticket: str) -> None:
         with self._lock:
             self._calls.pop(ticket, None)
+
+
+def note_task(settle: Settle, task_id: str) -> None:
+    """Record the paid task id of a reservation (``settle`` from ``SpendingGuard.reserve``)."""
+    if isinstance(settle, _Settlement):
+        settle.note_task(task_id)
 
 
 class _Settlement:

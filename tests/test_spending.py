@@ -404,7 +404,6 @@ def test_a_store_that_fails_after_acceptance_still_returns_the_task(
     assert guard.spending().paid_calls == 1
 
 
-@pytest.mark.xfail(strict=True, reason="the count is written synchronously until plans can await")
 async def test_async_tools_count_in_an_async_only_store(
     emu: ProducerEmulator, tmp_path: Path
 ) -> None:

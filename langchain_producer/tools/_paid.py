@@ -6,15 +6,16 @@ decision on money is in ``langchain_producer.spending`` and ``langchain_producer
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from langchain_producer._steps import Plan, Progress, Send
+from langchain_producer._steps import Effect, Plan, Progress, Send
 from langchain_producer.approval import ask_approval, graph_context
-from langchain_producer.errors import ProducerError, SpendingLimitError, SubmissionUncertainError
+from langchain_producer.errors import ProducerError, SubmissionUncertainError
 from langchain_producer.journal import PlanOptions
-from langchain_producer.spending import Settle
+from langchain_producer.spending import Settle, note_task
 
 if TYPE_CHECKING:
     from langchain_producer.tools._base import ProducerTool
@@ -31,54 +32,56 @@ def paid_plan(tool: ProducerTool, arguments: dict[str, Any], paid: PlanOptions) 
     """
     guard = tool.spending_guard
     if not tool.billable or (guard is None and not tool.approve_paid_calls):
-        return tool.plan(paid, **arguments)
+        return (yield from tool.plan(paid, **arguments))
     context = graph_context()
     thread_id = context.thread_id if context else None
-    store = context.store if context else None
+    store = (context.store if context else None) or tool.client.settings.store
     action = tool.paid_action()
     if tool.approve_paid_calls:
-        try:
-            if guard is not None:
-                guard.check(thread_id=thread_id, store=store)
-        except SpendingLimitError:
-            pass  # no use asking: the send below is refused (or resumed, never re-sent)
-        else:
+        # No use asking when the send would be refused anyway; a call the journal resumes is
+        # never sent, so it goes on unasked (LangGraph replays an answer already given).
+        used_up = guard is not None and (yield _Off(guard.used_up, thread_id, store))
+        if not used_up:
             arguments = ask_approval(tool, action, arguments, context)
     plan = tool.plan(paid, **arguments)
     if guard is None:
-        return plan
+        return (yield from plan)
 
-    def before_submit() -> Settle:
+    def reserve() -> Settle:
         return guard.reserve(action, tool=tool.name, thread_id=thread_id, store=store)
 
-    return _settled(plan, before_submit, note_task=guard.note_task)
+    return (yield from _settled(plan, reserve))
 
 
-def _settled(
-    plan: Plan[T],
-    before_submit: Callable[[], Settle],
-    *,
-    note_task: Callable[[Settle, str], None],
-) -> Plan[T]:
-    """``plan``, calling ``before_submit`` right before its first request and settling after.
+class _Off(Effect[Any]):
+    """Runs a guard's (possibly store-bound) function: as is when the plan is driven
+    synchronously, in a worker thread when asynchronously, never blocking the event loop
+    (and never calling an async-only store, such as ``AsyncSqliteStore``, from its own loop)."""
 
-    The call counts as accepted at the first task it reports (audio actions report the task
-    before any waiting) or when it returns; an error before that settles it as failed.
+    def __init__(self, function: Callable[..., Any], *args: Any) -> None:
+        self.function, self.args = function, args
+
+    def run(self) -> Any:
+        return self.function(*self.args)
+
+    async def arun(self) -> Any:
+        return await asyncio.to_thread(self.function, *self.args)
+
+
+def _settled(plan: Plan[T], reserve: Callable[[], Settle]) -> Plan[T]:
+    """``plan``, reserving a place right before its first request and settling after.
+
+    The first request is the paid one: a call the journal resumes sends none, so it never
+    counts. The call counts as accepted at the first task it reports (audio actions report the
+    task before any waiting) or when it returns; an error before that settles it as failed.
     """
     settle: Settle | None = None
     settled = False
 
-    def finish(error: BaseException | None, task_id: str | None) -> None:
+    def finish(error: BaseException | None, task_id: str | None) -> _Off | None:
         nonlocal settled
         settled = True
-        if settle is None:
-            return
-        try:
-            settle(error)
-            if task_id:
-                note_task(settle, task_id)
-        except Exception:  # the paid task id must reach the caller whatever the store does
-            logger.exception("Could not record a paid call's outcome in the spending count")
+        return None if settle is None else _Off(_settle, settle, error, task_id)
 
     reply: Any = None
     failure: BaseException | None = None
@@ -86,27 +89,43 @@ def _settled(
         try:
             step = plan.throw(failure) if failure is not None else plan.send(reply)
         except StopIteration as done:
-            if not settled:
-                finish(None, getattr(done.value, "task_id", None))
+            if not settled and (last := finish(None, getattr(done.value, "task_id", None))):
+                yield last
             return done.value  # type: ignore[no-any-return]
         except BaseException as error:
-            if not settled:
-                finish(error, None)
+            if not settled and (last := finish(error, None)):
+                yield last
             raise
         failure = None
         if isinstance(step, Send) and settle is None:
-            settle = before_submit()
-        elif isinstance(step, Progress) and not settled:
-            finish(None, step.task.task_id)
+            reserved = yield _Off(reserve)
+            assert callable(reserved)
+            settle = reserved
+        elif (
+            isinstance(step, Progress) and not settled and (last := finish(None, step.task.task_id))
+        ):
+            yield last
         try:
             reply = yield step
         except GeneratorExit:  # the caller gave up (e.g. cancelled) mid-call
-            if not settled:  # the request may be out: keep counting it
-                finish(SubmissionUncertainError("Abandoned during the send.", endpoint=""), None)
+            if not settled and (last := finish(_ABANDONED, None)):
+                last.run()  # the request may be out: keep counting it
             plan.close()
             raise
         except BaseException as error:  # the driver hands a failed step back to the plan
             failure = error
+
+
+_ABANDONED = SubmissionUncertainError("Abandoned during the send.", endpoint="")
+
+
+def _settle(settle: Settle, error: BaseException | None, task_id: str | None) -> None:
+    try:
+        settle(error)
+        if task_id:
+            note_task(settle, task_id)
+    except Exception:  # the paid task id must reach the caller whatever the store does
+        logger.exception("Could not record a paid call's outcome in the spending count")
 
 
 def result_content(tool: ProducerTool, content: dict[str, Any], artifact: Any) -> dict[str, Any]:
