@@ -72,6 +72,14 @@ def paid_call(
                 hint="Name the call so a retry finds it, e.g. key='album-1/track-3'.",
             )
         store = store if store is not None else graph_store()
+        if store is None:
+            # The caller named the call to be protected; say plainly that it is not.
+            logger.warning(
+                "Producer %s call key %r is not journalled: no store (pass store= or run in a "
+                "graph with a store); a retry after a crash would pay again",
+                request.action,
+                request.key,
+            )
     request = PaidRequest(
         action=request.action,
         endpoint=request.endpoint,

@@ -182,12 +182,17 @@ async def test_async_paid_calls_answered_at_once_are_resumed(
     assert paths(emu).count("/producer/lyrics") == 1
 
 
-def test_without_a_store_nothing_is_journalled(emu: ProducerEmulator) -> None:
+def test_without_a_store_nothing_is_journalled_and_the_log_says_so(
+    emu: ProducerEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
     client = client_on(emu)
-    first = client.submit(Generate(prompt="x"), key="k")
-    second = client.submit(Generate(prompt="x"), key="k")
+    with caplog.at_level("WARNING", logger="langchain_producer"):
+        first = client.submit(Generate(prompt="x"), key="album-1/track-3")
+        second = client.submit(Generate(prompt="x"), key="album-1/track-3")
     assert first.task_id != second.task_id and not second.resumed
     assert client.journal is None
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 2 and all("'album-1/track-3' is not journalled" in w for w in warnings)
 
 
 def test_a_blank_key_is_refused_before_anything_is_sent(
