@@ -3,8 +3,9 @@
 Waits that wake together (the poll schedule aligns their wake-ups on one grid) ask for their
 tasks at about the same moment; their ids go out as one ``retrieve_batch`` call instead of one
 call each, so a hundred concurrent waits cost about as many requests as one. Coroutines gather
-for two turns of the event loop (no time at all); threads gather until a couple of milliseconds
-pass without a newcomer (ToolNode runs sync tools in a thread pool). Both then run the same
+for two turns of the event loop (no time at all); threads woken together gather for as long
+as newcomers keep joining (ToolNode runs sync tools in a thread pool), and a lone look-up goes
+at once. Both then run the same
 plan, ``_polling.look_up``, and hand each waiter its own task or its own copy of the error.
 """
 
@@ -82,8 +83,10 @@ class AsyncLookups:
 class ThreadLookups:
     """The shared look-ups of every thread that waits on one client.
 
-    The first thread to ask leads: it waits until no other thread has joined for ``quiet``
-    seconds (at most ``gather_max``), sends one look-up for all, and settles everyone.
+    The first thread to ask leads. It lets the threads woken with it register (a lone
+    look-up goes at once; while others keep joining it waits until ``quiet`` seconds pass
+    without a newcomer, at most ``gather_max``), sends one look-up for all, and settles
+    everyone; threads that ask while it is in flight go together in its next one.
     """
 
     quiet = 0.002
@@ -108,19 +111,36 @@ class ThreadLookups:
         with self._lock:
             return sum(len(futures) for futures in self._waiting.values())
 
-    def _lead(self) -> None:
+    def _gather(self) -> None:
         # Real time, not the driver's clock: this coordinates real threads, and a fake clock
         # (in tests) must see only the plan's own sleeps.
-        start, seen = time.monotonic(), 0
-        while (count := self._count()) != seen and time.monotonic() - start < self.gather_max:
+        time.sleep(0)  # let the threads woken with this one take their turn and register
+        start, seen = time.monotonic(), 1
+        while (count := self._count()) > seen and time.monotonic() - start < self.gather_max:
             seen = count
             time.sleep(self.quiet)
+
+    def _take(self) -> Waiting:
         with self._lock:
-            waiting, self._waiting, self._leading = self._waiting, {}, False
+            waiting, self._waiting = self._waiting, {}
+            self._leading = bool(waiting)
+            return waiting
+
+    def _lead(self) -> None:
         policy = self._driver.client.retry_policy
-        try:
-            found = self._driver.run(look_up(list(waiting), policy))
-        except BaseException as error:  # every waiter must hear of it, whatever it is
-            _settle(waiting, error)
-            raise
-        _settle(waiting, found)
+        while True:
+            self._gather()
+            waiting = self._take()
+            if not waiting:
+                return
+            try:
+                found = self._driver.run(look_up(list(waiting), policy))
+            except Exception as error:  # each waiter hears of it; the next batch still goes
+                _settle(waiting, error)
+                continue
+            except BaseException as error:  # interrupted: nobody may be left without a leader
+                _settle(waiting, error)
+                while rest := self._take():
+                    _settle(rest, error)
+                raise
+            _settle(waiting, found)

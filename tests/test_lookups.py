@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -125,3 +126,21 @@ def test_a_lone_wait_accepts_its_record_whatever_id_the_record_shows() -> None:
         transport=httpx.MockTransport(lambda r: httpx.Response(200, json=record)),
     )
     assert client.wait("asked-id", max_wait=1).is_complete
+
+
+def test_a_lone_threaded_look_goes_at_once_without_gathering() -> None:
+    # A single producer_get_task call must not pay the gathering pause meant for many threads
+    # woken together (it once cost ~3 ms a call, twice a loopback request).
+    from langchain_producer._lookups import ThreadLookups
+
+    emu, client = setup()
+    (task_id,) = submitted(client, 1)
+    ThreadLookups.quiet, saved = 0.5, ThreadLookups.quiet
+    try:
+        started = time.monotonic()
+        client.wait(task_id, max_wait=0)
+        elapsed = time.monotonic() - started
+    finally:
+        ThreadLookups.quiet = saved
+    assert elapsed < 0.25, f"a lone look-up waited {elapsed:.3f} s for company"
+    assert lookups(emu) == 1
