@@ -140,3 +140,17 @@ def test_a_thread_on_the_agent_server_gets_its_song_and_a_journal_entry(
     assert entry["task_id"] == result["task_id"]
     assert entry["tool"] == "producer_generate_music"
     assert entry["thread_id"] == thread["thread_id"]
+
+
+def test_the_server_image_installs_this_checkout_not_a_package_index(tmp_path: Path) -> None:
+    # The package is not on PyPI: `langgraph build` / `up` must install the checkout itself.
+    dockerfile = tmp_path / "Dockerfile"
+    subprocess.run(
+        [_langgraph_cli(), "dockerfile", "-c", str(EXAMPLE / "langgraph.json"), str(dockerfile)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    text = dockerfile.read_text()
+    assert "Adding local package ../.." in text, text
+    assert "langchain-producer" not in text.replace("/deps/", ""), text
