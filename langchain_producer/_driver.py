@@ -81,6 +81,13 @@ class Driver:
 
     def run(self, plan: Plan[T], on_progress: OnProgress | None = None) -> T:
         """Drive ``plan`` to its result, blocking."""
+        self._thread_lookups.enter()  # a look-up gathers company only while others run too
+        try:
+            return self._drive(plan, on_progress)
+        finally:
+            self._thread_lookups.leave()
+
+    def _drive(self, plan: Plan[T], on_progress: OnProgress | None) -> T:
         outcome: Outcome = None
         failure: ProducerError | None = None
         try:
