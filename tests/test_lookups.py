@@ -9,6 +9,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import pytest
 
 from langchain_producer import Generate, ProducerClient, ProducerError
 from langchain_producer.emulator import ProducerEmulator
@@ -143,4 +144,18 @@ def test_a_lone_threaded_look_goes_at_once_without_gathering() -> None:
     finally:
         ThreadLookups.quiet = saved
     assert elapsed < 0.25, f"a lone look-up waited {elapsed:.3f} s for company"
+    assert lookups(emu) == 1
+
+
+def test_a_lone_threaded_look_does_not_yield_the_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    # With no other thread running a plan of this client nobody can join the look-up, so it
+    # must not pay time.sleep(0) (~60-200 us a call on a busy machine, a quarter of a call).
+    from langchain_producer import _lookups
+
+    emu, client = setup()
+    (task_id,) = submitted(client, 1)
+    slept: list[float] = []
+    monkeypatch.setattr(_lookups.time, "sleep", slept.append)
+    assert client.wait(task_id, max_wait=0).task_id == task_id
+    assert slept == []
     assert lookups(emu) == 1
