@@ -76,6 +76,8 @@ class Driver:
         self._thread_lookups = ThreadLookups(self)
         self._async_lookups: dict[asyncio.AbstractEventLoop, AsyncLookups] = {}
         self._lock = threading.Lock()
+        self.async_running = 0
+        """Async plans of this client running now, on any event loop (who may ask soon)."""
 
     # ------------------------------------------------------------------------------ sync
 
@@ -144,6 +146,15 @@ class Driver:
 
     async def arun(self, plan: Plan[T], on_progress: OnProgress | None = None) -> T:
         """Drive ``plan`` to its result on the running event loop."""
+        with self._lock:
+            self.async_running += 1  # a look-up gathers company only while others run too
+        try:
+            return await self._adrive(plan, on_progress)
+        finally:
+            with self._lock:
+                self.async_running -= 1
+
+    async def _adrive(self, plan: Plan[T], on_progress: OnProgress | None) -> T:
         outcome: Outcome = None
         failure: ProducerError | None = None
         try:

@@ -68,8 +68,11 @@ class AsyncLookups:
         return await future
 
     async def _send(self) -> None:
-        for _ in range(self.gather_turns):
-            await asyncio.sleep(0)
+        # Alone (no other coroutine runs a plan of this client), no one can join: the turns
+        # would only cost a lone look-up ~100 us.
+        if self._driver.async_running > 1 or len(self._waiting) > 1:
+            for _ in range(self.gather_turns):
+                await asyncio.sleep(0)
         waiting, self._waiting, self._flush = self._waiting, {}, None
         policy = self._driver.client.retry_policy
         try:

@@ -159,3 +159,23 @@ def test_a_lone_threaded_look_does_not_yield_the_cpu(monkeypatch: pytest.MonkeyP
     assert client.wait(task_id, max_wait=0).task_id == task_id
     assert slept == []
     assert lookups(emu) == 1
+
+
+async def test_a_lone_async_look_does_not_wait_for_company(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The same for a coroutine: alone on the client, its look-up goes without the event-loop
+    # turns that let other due waits join (~100 us a call).
+    from langchain_producer import _lookups
+
+    emu, client = setup()
+    (task_id,) = submitted(client, 1)
+    turns: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def counted(seconds: float) -> None:
+        turns.append(seconds)
+        await real_sleep(seconds)
+
+    monkeypatch.setattr(_lookups.asyncio, "sleep", counted)
+    assert (await client.await_task(task_id, max_wait=0)).task_id == task_id
+    assert turns == []
+    assert lookups(emu) == 1
