@@ -57,8 +57,8 @@ from langchain_producer.params import (
     SwapVocals,
     Variation,
 )
+from langchain_producer.safety.spending import Spending
 from langchain_producer.settings import ProducerSettings
-from langchain_producer.spending import Spending
 from langchain_producer.toolkit import ProducerToolkit
 
 try:

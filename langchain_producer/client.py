@@ -12,15 +12,9 @@ from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 import httpx
 from pydantic import BaseModel, SecretStr
 
-from langchain_producer import _operations
 from langchain_producer import download as _download
-from langchain_producer import journal as _journal
-from langchain_producer._driver import Driver, OnProgress
-from langchain_producer._operations import check_id
-from langchain_producer._polling import PollSchedule, get_task
-from langchain_producer._retry import RetryPolicy
+from langchain_producer.drivers.driver import Driver, OnProgress
 from langchain_producer.errors import ProducerError
-from langchain_producer.journal import BeforeSubmit, PaidOptions
 from langchain_producer.models import (
     Lyrics,
     ProducerTask,
@@ -30,6 +24,12 @@ from langchain_producer.models import (
     WavResult,
 )
 from langchain_producer.params import AudioParams
+from langchain_producer.protocol import operations as _operations
+from langchain_producer.protocol.operations import check_id
+from langchain_producer.protocol.polling import PollSchedule, get_task
+from langchain_producer.protocol.retry import RetryPolicy
+from langchain_producer.safety import journal as _journal
+from langchain_producer.safety.journal import BeforeSubmit, PaidOptions
 from langchain_producer.settings import ProducerSettings
 
 if TYPE_CHECKING:

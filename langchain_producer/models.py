@@ -1,7 +1,8 @@
 """Typed results of the Producer API.
 
 Every model keeps the service's own JSON in ``raw``, so a field the service adds tomorrow is never
-lost. Parsing is liberal (see ``langchain_producer._tasks``); these classes only hold the outcome.
+lost. Parsing is liberal (see ``langchain_producer.protocol.tasks``); these classes only hold
+the outcome.
 """
 
 from __future__ import annotations

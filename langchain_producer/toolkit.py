@@ -15,12 +15,12 @@ from pydantic import (
     field_validator,
 )
 
-from langchain_producer.approval import interrupt_on
 from langchain_producer.client import ProducerClient
 from langchain_producer.errors import ProducerValidationError
-from langchain_producer.journal import TaskJournal
+from langchain_producer.safety.approval import interrupt_on
+from langchain_producer.safety.journal import TaskJournal
+from langchain_producer.safety.spending import Spending, SpendingGuard, check_limit
 from langchain_producer.settings import ProducerSettings, invalid_settings
-from langchain_producer.spending import Spending, SpendingGuard, check_limit
 from langchain_producer.tools import ALL_TOOLS, AudioTool, ProducerTool
 from langchain_producer.tools.audio import SongMaxWait, Wait
 from langchain_producer.tools.tasks import LookupMaxWait, TaskLookupTool

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from langchain_producer import ProducerClient
-from langchain_producer._answers import Reply, Unreadable, decode, describe, finite
 from langchain_producer.errors import ProducerConnectionError
+from langchain_producer.protocol.answers import Reply, Unreadable, decode, describe, finite
 
 BODY = {"task_id": "t-1", "trace_id": "tr"}
 RAW = json.dumps(BODY).encode()

@@ -18,8 +18,8 @@ from pydantic import ValidationError
 from test_agent import ScriptedModel
 from test_spending import make_toolkit
 
-from langchain_producer.approval import APPROVAL_REQUEST
 from langchain_producer.emulator import ProducerEmulator
+from langchain_producer.safety.approval import APPROVAL_REQUEST
 
 AUDIOS = "/producer/audios"
 ASK = {"messages": [HumanMessage("Make me a lo-fi beat.")]}

@@ -9,8 +9,9 @@ import httpx
 import pytest
 
 from langchain_producer import ProducerClient
-from langchain_producer._driver import Clock, Driver
-from langchain_producer._steps import (
+from langchain_producer.drivers.driver import Clock, Driver
+from langchain_producer.models import ProducerTask
+from langchain_producer.protocol.steps import (
     Plan,
     Progress,
     draw,
@@ -19,7 +20,6 @@ from langchain_producer._steps import (
     sleep,
     wall_clock,
 )
-from langchain_producer.models import ProducerTask
 
 RECORD = {
     "id": "t-1",

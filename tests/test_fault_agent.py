@@ -15,7 +15,7 @@ from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from test_agent import CONFIG, ScriptedModel, calls
 
 from langchain_producer import ProducerToolkit
-from langchain_producer._api import RetryPolicy
+from langchain_producer.protocol.retry import RetryPolicy
 
 ASK = {"messages": [HumanMessage("Make me a song about rain.")]}
 GENERATE = calls("producer_generate_music", {"prompt": "rain"}, "call-gen")

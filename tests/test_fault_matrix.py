@@ -24,7 +24,7 @@ from faultserver import FAULTS, PAID_PATHS, FaultServer
 from langchain_core.messages import ToolMessage
 
 from langchain_producer import ProducerToolkit
-from langchain_producer._api import RetryPolicy
+from langchain_producer.protocol.retry import RetryPolicy
 
 KEY = "sk-matrix-secret-key-0123456789"
 TIMEOUT = 0.3

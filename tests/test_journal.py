@@ -24,7 +24,6 @@ from langchain_producer import (
     ProducerToolkit,
     ProducerValidationError,
 )
-from langchain_producer import journal as journal_module
 from langchain_producer.emulator import ProducerEmulator
 from langchain_producer.errors import (
     JournalConflictError,
@@ -32,7 +31,8 @@ from langchain_producer.errors import (
     SubmissionUncertainError,
     TaskLostError,
 )
-from langchain_producer.journal import NAMESPACE, PaidRequest, TaskJournal
+from langchain_producer.safety import journal as journal_module
+from langchain_producer.safety.journal import NAMESPACE, PaidRequest, TaskJournal
 
 KEY = "journal-secret-key-123"
 AUDIOS = "/producer/audios"

@@ -132,7 +132,7 @@ def test_a_lone_wait_accepts_its_record_whatever_id_the_record_shows() -> None:
 def test_a_lone_threaded_look_goes_at_once_without_gathering() -> None:
     # A single producer_get_task call must not pay the gathering pause meant for many threads
     # woken together (it once cost ~3 ms a call, twice a loopback request).
-    from langchain_producer._lookups import ThreadLookups
+    from langchain_producer.drivers.lookups import ThreadLookups
 
     emu, client = setup()
     (task_id,) = submitted(client, 1)
@@ -150,7 +150,7 @@ def test_a_lone_threaded_look_goes_at_once_without_gathering() -> None:
 def test_a_lone_threaded_look_does_not_yield_the_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
     # With no other thread running a plan of this client nobody can join the look-up, so it
     # must not pay time.sleep(0) (~60-200 us a call on a busy machine, a quarter of a call).
-    from langchain_producer import _lookups
+    from langchain_producer.drivers import lookups as _lookups
 
     emu, client = setup()
     (task_id,) = submitted(client, 1)
@@ -164,7 +164,7 @@ def test_a_lone_threaded_look_does_not_yield_the_cpu(monkeypatch: pytest.MonkeyP
 async def test_a_lone_async_look_does_not_wait_for_company(monkeypatch: pytest.MonkeyPatch) -> None:
     # The same for a coroutine: alone on the client, its look-up goes without the event-loop
     # turns that let other due waits join (~100 us a call).
-    from langchain_producer import _lookups
+    from langchain_producer.drivers import lookups as _lookups
 
     emu, client = setup()
     (task_id,) = submitted(client, 1)

@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from langchain_producer import _api
 from langchain_producer.models import ProducerTask
+from langchain_producer.protocol.polling import PollSchedule, wait
+from langchain_producer.protocol.steps import Lookup, Now, Sleep
 
-SCHEDULE = _api.PollSchedule(first=2.0, factor=1.5, cap=15.0)
+SCHEDULE = PollSchedule(first=2.0, factor=1.5, cap=15.0)
 
 
 def _task(state: str, progress: float | None = None) -> ProducerTask:
@@ -20,9 +21,9 @@ def _task(state: str, progress: float | None = None) -> ProducerTask:
 def drive_wait(
     answer: Callable[[float], ProducerTask], *, max_wait: float = 600.0, just_submitted: bool
 ) -> tuple[ProducerTask, list[float], list[float]]:
-    """Drive ``_api.wait`` on a clock that starts at 0: each Lookup gets ``answer(now)``;
+    """Drive ``wait`` on a clock that starts at 0: each Lookup gets ``answer(now)``;
     returns the result, the times of the look-ups and the pauses asked for."""
-    plan = _api.wait("t-1", max_wait=max_wait, schedule=SCHEDULE, just_submitted=just_submitted)
+    plan = wait("t-1", max_wait=max_wait, schedule=SCHEDULE, just_submitted=just_submitted)
     now = 0.0
     looks: list[float] = []
     pauses: list[float] = []
@@ -31,12 +32,12 @@ def drive_wait(
         while True:
             step = plan.send(outcome)
             outcome = None
-            if isinstance(step, _api.Now):
+            if isinstance(step, Now):
                 outcome = now
-            elif isinstance(step, _api.Sleep):
+            elif isinstance(step, Sleep):
                 pauses.append(step.seconds)
                 now += step.seconds
-            elif isinstance(step, _api.Lookup):
+            elif isinstance(step, Lookup):
                 looks.append(now)
                 outcome = answer(now)
     except StopIteration as done:

@@ -16,11 +16,14 @@ import httpx
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from langchain_producer import ProducerToolkit, _api
-from langchain_producer._answers import Reply, Unreadable, decode
+from langchain_producer import ProducerToolkit
 from langchain_producer.errors import ProducerError
 from langchain_producer.models import ProducerTask
 from langchain_producer.params import AudioParams
+from langchain_producer.protocol.answers import Reply, Unreadable, decode
+from langchain_producer.protocol.results import parse_lyrics, parse_upload, parse_video, parse_wav
+from langchain_producer.protocol.retry import RetryPolicy, exchange
+from langchain_producer.protocol.tasks import parse_batch, parse_submission, parse_task
 from langchain_producer.tools import AudioTool
 from langchain_producer.tools._base import task_content
 
@@ -183,13 +186,13 @@ ANSWER = st.recursive(
 OBJECTS = st.dictionaries(KEYS, ANSWER, max_size=6)
 
 PARSERS = {
-    "task": lambda body: _api.parse_task(body, "t-1"),
-    "batch": lambda body: _api.parse_batch(body, ["t-1", "t-2"]),
-    "submission": lambda body: _api.parse_submission(body, None, "generate"),
-    "lyrics": _api.parse_lyrics,
-    "upload": _api.parse_upload,
-    "video": lambda body: _api.parse_video(body, "s1"),
-    "wav": lambda body: _api.parse_wav(body, "s1"),
+    "task": lambda body: parse_task(body, "t-1"),
+    "batch": lambda body: parse_batch(body, ["t-1", "t-2"]),
+    "submission": lambda body: parse_submission(body, None, "generate"),
+    "lyrics": parse_lyrics,
+    "upload": parse_upload,
+    "video": lambda body: parse_video(body, "s1"),
+    "wav": lambda body: parse_wav(body, "s1"),
 }
 
 
@@ -227,7 +230,7 @@ def test_any_bytes_from_the_wire_become_an_answer_or_a_producer_error(
 ) -> None:
     reply = Reply(status, httpx.Headers(headers), raw)
     assert isinstance(decode(reply), dict | Unreadable)
-    plan = _api.exchange("/producer/audios", {}, paid=paid, policy=_api.RetryPolicy(max_retries=0))
+    plan = exchange("/producer/audios", {}, paid=paid, policy=RetryPolicy(max_retries=0))
     plan.send(None)
     try:
         plan.send(reply)

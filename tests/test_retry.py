@@ -10,10 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from langchain_producer import _api
-from langchain_producer._answers import Reply
-from langchain_producer._driver import Clock, Driver
 from langchain_producer.client import ProducerClient
+from langchain_producer.drivers.driver import Clock, Driver
 from langchain_producer.errors import (
     AuthenticationError,
     InsufficientBalanceError,
@@ -24,6 +22,10 @@ from langchain_producer.errors import (
     SubmissionUncertainError,
 )
 from langchain_producer.params import Generate
+from langchain_producer.protocol.answers import Reply
+from langchain_producer.protocol.retry import RetryPolicy, exchange
+from langchain_producer.protocol.steps import Draw, Plan, Send, Sleep, WallClock
+from langchain_producer.protocol.wire import TASKS
 
 TASK_ID = "task-0001"
 
@@ -88,9 +90,7 @@ def make_client(server: Server, max_retries: int = 3) -> ProducerClient:
         transport=server.transport,
     )
     # Keep back-off real (the code path runs) but tiny.
-    client.retry_policy = _api.RetryPolicy(
-        max_retries=max_retries, backoff=0.001, max_backoff=0.002
-    )
+    client.retry_policy = RetryPolicy(max_retries=max_retries, backoff=0.001, max_backoff=0.002)
     return client
 
 
@@ -325,13 +325,13 @@ WALL = 1_800_000_000.0
 """The wall clock a driven plan is told (no real clock: exact answers, no tolerances)."""
 
 
-def drive_until_sleep(plan: _api.Plan[Any], answer: httpx.Response, draw: float = 0.5) -> Any:
+def drive_until_sleep(plan: Plan[Any], answer: httpx.Response, draw: float = 0.5) -> Any:
     """Send ``answer`` to the plan's first request; answer its clock and chance questions."""
     step = plan.send(None)
-    assert isinstance(step, _api.Send)
+    assert isinstance(step, Send)
     step = plan.send(Reply(answer.status_code, answer.headers, answer.content))
-    while isinstance(step, _api.WallClock | _api.Draw):
-        step = plan.send(WALL if isinstance(step, _api.WallClock) else draw)
+    while isinstance(step, WallClock | Draw):
+        step = plan.send(WALL if isinstance(step, WallClock) else draw)
     return step
 
 
@@ -341,9 +341,9 @@ def http_date(at: float) -> str:
 
 @pytest.mark.parametrize("paid", [True, False])
 def test_retry_after_seconds_honoured(paid: bool) -> None:
-    plan = _api.exchange("/producer/audios", {}, paid=paid, policy=_api.RetryPolicy())
+    plan = exchange("/producer/audios", {}, paid=paid, policy=RetryPolicy())
     step = drive_until_sleep(plan, httpx.Response(429, headers={"Retry-After": "7"}))
-    assert step == _api.Sleep(7.0)
+    assert step == Sleep(7.0)
 
 
 @pytest.mark.parametrize(
@@ -358,38 +358,38 @@ def test_retry_after_seconds_honoured(paid: bool) -> None:
 def test_retry_after_http_date_is_read_against_the_drivers_wall_clock(
     header: str, slept: float
 ) -> None:
-    plan = _api.exchange(_api.TASKS, {}, paid=False, policy=_api.RetryPolicy())
+    plan = exchange(TASKS, {}, paid=False, policy=RetryPolicy())
     step = drive_until_sleep(plan, httpx.Response(429, headers={"Retry-After": header}))
-    assert step == _api.Sleep(slept)
+    assert step == Sleep(slept)
 
 
 def test_retry_after_is_capped() -> None:
-    plan = _api.exchange(_api.TASKS, {}, paid=False, policy=_api.RetryPolicy(max_retry_after=60))
+    plan = exchange(TASKS, {}, paid=False, policy=RetryPolicy(max_retry_after=60))
     step = drive_until_sleep(plan, httpx.Response(429, headers={"Retry-After": "3600"}))
-    assert step == _api.Sleep(60.0)
+    assert step == Sleep(60.0)
 
 
 @pytest.mark.parametrize(("draw", "slept"), [(0.0, 0.25), (0.5, 0.375), (0.999, 0.49975)])
 def test_retry_after_garbage_falls_back_to_backoff_with_the_drivers_jitter(
     draw: float, slept: float
 ) -> None:
-    policy = _api.RetryPolicy(backoff=0.5, max_backoff=8.0)
-    plan = _api.exchange(_api.TASKS, {}, paid=False, policy=policy)
+    policy = RetryPolicy(backoff=0.5, max_backoff=8.0)
+    plan = exchange(TASKS, {}, paid=False, policy=policy)
     answer = httpx.Response(429, headers={"Retry-After": "soon-ish"})
-    assert drive_until_sleep(plan, answer, draw) == _api.Sleep(slept)
+    assert drive_until_sleep(plan, answer, draw) == Sleep(slept)
 
 
 def test_backoff_doubles_between_attempts() -> None:
-    policy = _api.RetryPolicy(max_retries=4, backoff=1.0, max_backoff=100.0)
-    plan = _api.exchange(_api.TASKS, {}, paid=False, policy=policy)
+    policy = RetryPolicy(max_retries=4, backoff=1.0, max_backoff=100.0)
+    plan = exchange(TASKS, {}, paid=False, policy=policy)
     plan.send(None)
     sleeps = []
     for _ in range(4):
-        assert isinstance(plan.send(Reply.of(503)), _api.Draw)
+        assert isinstance(plan.send(Reply.of(503)), Draw)
         step = plan.send(0.0)  # the lowest jitter: exactly half the ceiling
-        assert isinstance(step, _api.Sleep)
+        assert isinstance(step, Sleep)
         sleeps.append(step.seconds)
-        assert isinstance(plan.send(None), _api.Send)
+        assert isinstance(plan.send(None), Send)
     assert sleeps == [0.5, 1.0, 2.0, 4.0]
     with pytest.raises(ProducerAPIError):
         plan.send(Reply.of(503))

@@ -20,7 +20,7 @@ from test_agent import ScriptedModel
 
 from langchain_producer import Generate, ProducerToolkit, SpendingLimitError
 from langchain_producer.emulator import ProducerEmulator
-from langchain_producer.spending import NAMESPACE, SpendingGuard
+from langchain_producer.safety.spending import NAMESPACE, SpendingGuard
 
 AUDIOS = "/producer/audios"
 
@@ -309,7 +309,7 @@ import json, sys
 from concurrent.futures import ThreadPoolExecutor
 from langgraph.store.sqlite import SqliteStore
 from langchain_producer import ProducerClient
-from langchain_producer.spending import SpendingGuard
+from langchain_producer.safety.spending import SpendingGuard
 from langchain_producer.tools import GenerateMusicTool
 
 base_url, path = sys.argv[1], sys.argv[2]

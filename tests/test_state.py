@@ -11,9 +11,15 @@ from typing import Any
 
 import pytest
 
-from langchain_producer import _api
 from langchain_producer.errors import SubmissionUncertainError, TaskNotFoundError
 from langchain_producer.models import Lyrics
+from langchain_producer.protocol.results import parse_lyrics, parse_upload, parse_video, parse_wav
+from langchain_producer.protocol.tasks import (
+    decide_state,
+    parse_batch,
+    parse_submission,
+    parse_task,
+)
 from langchain_producer.tools._base import task_content
 
 TASK_ID = "1a6a0000-task"
@@ -167,8 +173,8 @@ STATE_TABLE: list[tuple[str, dict[str, Any], str]] = [
 )
 def test_decide_state(rec: dict[str, Any], expected: str) -> None:
     frozen = copy.deepcopy(rec)
-    assert _api.decide_state(rec) == expected
-    assert _api.parse_task(rec, TASK_ID).state == expected
+    assert decide_state(rec) == expected
+    assert parse_task(rec, TASK_ID).state == expected
     assert rec == frozen, "parsing must not mutate the service's record"
 
 
@@ -178,7 +184,7 @@ def test_decide_state(rec: dict[str, Any], expected: str) -> None:
 )
 def test_any_failed_item_state_fails_the_task(item_state: str) -> None:
     rec = record([song(), song(id="b", state=item_state)])
-    task = _api.parse_task(rec, TASK_ID)
+    task = parse_task(rec, TASK_ID)
     assert task.state == "failed"
     assert task.is_terminal and not task.is_complete
     assert [s.id for s in task.songs] == ["6c94-song", "b"]
@@ -186,7 +192,7 @@ def test_any_failed_item_state_fails_the_task(item_state: str) -> None:
 
 @pytest.mark.parametrize("done", ["succeeded", "success", "complete", "completed", "finished"])
 def test_every_done_item_state_completes_without_finished_at(done: str) -> None:
-    assert _api.decide_state(record([song(state=done)], finished=False)) == "complete"
+    assert decide_state(record([song(state=done)], finished=False)) == "complete"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -194,7 +200,7 @@ def test_every_done_item_state_completes_without_finished_at(done: str) -> None:
 
 
 def test_documented_finished_record_parses_fully() -> None:
-    task = _api.parse_task(record(), "ignored-id")
+    task = parse_task(record(), "ignored-id")
     assert task.task_id == TASK_ID
     assert task.state == "complete" and task.error is None
     assert task.trace_id == "d858-trace"
@@ -212,14 +218,14 @@ def test_documented_finished_record_parses_fully() -> None:
 
 def test_empty_record_is_not_found_never_pending() -> None:
     with pytest.raises(TaskNotFoundError) as caught:
-        _api.parse_task({}, "nope-123")
+        parse_task({}, "nope-123")
     assert caught.value.task_id == "nope-123"
     assert "nope-123" in str(caught.value)
 
 
 def test_processing_previews_are_never_presented_as_final() -> None:
     rec = record([running_song(video_url="https://cdn.example/preview.mp4")], finished=False)
-    task = _api.parse_task(rec, TASK_ID)
+    task = parse_task(rec, TASK_ID)
     assert task.state == "processing" and not task.is_terminal
     (only,) = task.songs
     assert only.audio_url is None
@@ -238,7 +244,7 @@ def test_pending_task_has_no_urls() -> None:
         finished=False,
         started=False,
     )
-    task = _api.parse_task(rec, TASK_ID)
+    task = parse_task(rec, TASK_ID)
     assert task.state == "pending"
     assert task.songs[0].audio_url is None and task.songs[0].preview_url is None
 
@@ -249,7 +255,7 @@ def test_partial_failure_keeps_songs_and_error() -> None:
         success=False,
         error={"code": "task_failed", "message": "second song failed"},
     )
-    task = _api.parse_task(rec, TASK_ID)
+    task = parse_task(rec, TASK_ID)
     assert task.state == "failed"
     assert task.error is not None
     assert (task.error.code, task.error.message) == ("task_failed", "second song failed")
@@ -264,7 +270,7 @@ def test_partial_failure_keeps_songs_and_error() -> None:
 
 
 def test_string_error_is_the_message() -> None:
-    task = _api.parse_task(record(error="Generation failed: content policy"), TASK_ID)
+    task = parse_task(record(error="Generation failed: content policy"), TASK_ID)
     assert task.state == "failed"
     assert task.error is not None
     assert task.error.message == "Generation failed: content policy"
@@ -272,7 +278,7 @@ def test_string_error_is_the_message() -> None:
 
 
 def test_finished_without_results_fails_with_no_result() -> None:
-    task = _api.parse_task(record([]), TASK_ID)
+    task = parse_task(record([]), TASK_ID)
     assert task.state == "failed"
     assert task.error is not None and task.error.code == "no_result"
     assert task.songs == []
@@ -282,7 +288,7 @@ def test_stems_item() -> None:
     zip_url = "https://cdn.example/stems/abc.zip"
     rec = record([{"stems_url": zip_url, "state": "succeeded", "progress": "100%"}])
     rec["request"] = {"action": "stems", "audio_id": "6c94-song"}
-    task = _api.parse_task(rec, TASK_ID)
+    task = parse_task(rec, TASK_ID)
     assert task.state == "complete" and task.action == "stems"
     (only,) = task.songs
     assert only.id is None and only.audio_url is None
@@ -292,7 +298,7 @@ def test_stems_item() -> None:
 
 def test_stems_url_hidden_while_running() -> None:
     rec = record([{"stems_url": None, "state": "processing", "progress": "50%"}], finished=False)
-    task = _api.parse_task(rec, TASK_ID)
+    task = parse_task(rec, TASK_ID)
     assert task.state == "processing"
     assert task.songs[0].stems_url is None
 
@@ -303,7 +309,7 @@ def test_stems_url_hidden_while_running() -> None:
     ids=["data-object", "data-list"],
 )
 def test_data_as_object_or_list(data: Any) -> None:
-    task = _api.parse_task(record(data), TASK_ID)
+    task = parse_task(record(data), TASK_ID)
     assert task.state == "complete"
     assert [s.audio_url for s in task.songs] == [FINAL_MP3]
 
@@ -311,7 +317,7 @@ def test_data_as_object_or_list(data: Any) -> None:
 def test_lyrics_record_text_or_lyrics() -> None:
     for key in ("text", "lyrics"):
         rec = {**record(), "type": "lyrics", "response": {"data": {"title": "T", key: "[Verse]"}}}
-        task = _api.parse_task(rec, TASK_ID)
+        task = parse_task(rec, TASK_ID)
         assert isinstance(task.result, Lyrics)
         assert (task.result.text, task.result.title) == ("[Verse]", "T")
         assert task.songs == []
@@ -322,20 +328,20 @@ def test_lyrics_record_text_or_lyrics() -> None:
     [("181.30", 181.3), ("0", 0.0), (95, 95.0), (12.5, 12.5), ("", None), ("n/a", None)],
 )
 def test_duration_string_becomes_float(value: Any, expected: float | None) -> None:
-    task = _api.parse_task(record([song(duration=value)]), TASK_ID)
+    task = parse_task(record([song(duration=value)]), TASK_ID)
     assert task.songs[0].duration == expected
 
 
 def test_missing_duration_is_none() -> None:
     item = song()
     del item["duration"]
-    assert _api.parse_task(record([item]), TASK_ID).songs[0].duration is None
+    assert parse_task(record([item]), TASK_ID).songs[0].duration is None
 
 
 def test_unknown_fields_are_kept_in_raw() -> None:
     rec = record([song(loudness_lufs=-14, stems={"vocals": "v"})], success=True, new_key=1)
     rec["queue_position"] = 3
-    task = _api.parse_task(rec, TASK_ID)
+    task = parse_task(rec, TASK_ID)
     assert task.raw["queue_position"] == 3
     assert task.raw["response"]["new_key"] == 1
     assert task.songs[0].raw["loudness_lufs"] == -14
@@ -345,9 +351,9 @@ def test_unknown_fields_are_kept_in_raw() -> None:
 def test_task_id_falls_back_to_response_then_argument() -> None:
     rec = record()
     del rec["id"]
-    assert _api.parse_task(rec, "arg").task_id == TASK_ID
+    assert parse_task(rec, "arg").task_id == TASK_ID
     rec["response"].pop("task_id")
-    assert _api.parse_task(rec, "arg").task_id == "arg"
+    assert parse_task(rec, "arg").task_id == "arg"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -355,7 +361,7 @@ def test_task_id_falls_back_to_response_then_argument() -> None:
 
 
 def test_async_submission_is_pending_task() -> None:
-    task = _api.parse_submission({"task_id": "t-1"}, "tr-1", "extend")
+    task = parse_submission({"task_id": "t-1"}, "tr-1", "extend")
     assert task.task_id == "t-1"
     assert task.state == "pending" and not task.is_terminal
     assert task.action == "extend"
@@ -364,13 +370,13 @@ def test_async_submission_is_pending_task() -> None:
 
 
 def test_async_submission_body_trace_id_wins() -> None:
-    task = _api.parse_submission({"task_id": "t-1", "trace_id": "body"}, "header", "generate")
+    task = parse_submission({"task_id": "t-1", "trace_id": "body"}, "header", "generate")
     assert task.trace_id == "body"
 
 
 def test_synchronous_submission_is_complete() -> None:
     body = {"success": True, "task_id": "82fd", "trace_id": "d858", "data": [song()]}
-    task = _api.parse_submission(body, None, "generate")
+    task = parse_submission(body, None, "generate")
     assert task.state == "complete" and task.task_id == "82fd"
     assert task.songs[0].audio_url == FINAL_MP3
     assert task.songs[0].duration == pytest.approx(181.3)
@@ -383,7 +389,7 @@ def test_synchronous_submission_with_failure() -> None:
         "error": {"code": "task_failed", "message": "nope"},
         "data": [song(state="failed", audio_url=PREVIEW_MP3)],
     }
-    task = _api.parse_submission(body, None, "generate")
+    task = parse_submission(body, None, "generate")
     assert task.state == "failed"
     assert task.error is not None and task.error.code == "task_failed"
     assert task.songs[0].audio_url is None
@@ -392,7 +398,7 @@ def test_synchronous_submission_with_failure() -> None:
 @pytest.mark.parametrize("body", [{}, {"trace_id": "t"}, {"task_id": ""}, {"task_id": None}])
 def test_submission_without_task_id_is_uncertain(body: dict[str, Any]) -> None:
     with pytest.raises(SubmissionUncertainError) as caught:
-        _api.parse_submission(body, "tr", "generate")
+        parse_submission(body, "tr", "generate")
     assert caught.value.endpoint == "/producer/audios"
     assert "again" in caught.value.hint
 
@@ -404,46 +410,46 @@ def test_submission_without_task_id_is_uncertain(body: dict[str, Any]) -> None:
 @pytest.mark.parametrize("key", ["text", "lyrics"])
 def test_parse_lyrics_accepts_text_or_lyrics(key: str) -> None:
     body = {"success": True, "task_id": "l1", "trace_id": "tr", "data": {"title": "T", key: "[V]"}}
-    lyrics = _api.parse_lyrics(body)
+    lyrics = parse_lyrics(body)
     assert (lyrics.title, lyrics.text, lyrics.task_id, lyrics.trace_id) == ("T", "[V]", "l1", "tr")
 
 
 def test_parse_lyrics_without_text_is_uncertain() -> None:
     with pytest.raises(SubmissionUncertainError):
-        _api.parse_lyrics({"task_id": "l1", "data": {"title": "T"}})
+        parse_lyrics({"task_id": "l1", "data": {"title": "T"}})
 
 
 def test_parse_upload_documented_and_guide_shapes() -> None:
-    assert _api.parse_upload({"data": {"audio_id": "u1"}}).audio_id == "u1"
-    guide = _api.parse_upload(
+    assert parse_upload({"data": {"audio_id": "u1"}}).audio_id == "u1"
+    guide = parse_upload(
         {"task_id": "t", "data": {"audio_id": "u2", "lyric": "la", "audio_url": "https://a/x.mp3"}}
     )
     assert (guide.audio_id, guide.lyric, guide.audio_url) == ("u2", "la", "https://a/x.mp3")
     with pytest.raises(SubmissionUncertainError):
-        _api.parse_upload({"data": {}})
+        parse_upload({"data": {}})
 
 
 def test_parse_video_object_and_list() -> None:
-    assert _api.parse_video({"data": {"video_url": "https://v/1.mp4"}}, "a").video_url == (
+    assert parse_video({"data": {"video_url": "https://v/1.mp4"}}, "a").video_url == (
         "https://v/1.mp4"
     )
-    assert _api.parse_video({"data": [{"video_url": "https://v/2.mp4"}]}, "a").video_url == (
+    assert parse_video({"data": [{"video_url": "https://v/2.mp4"}]}, "a").video_url == (
         "https://v/2.mp4"
     )
     with pytest.raises(SubmissionUncertainError):
-        _api.parse_video({"data": {}}, "a")
+        parse_video({"data": {}}, "a")
 
 
 def test_parse_wav_list_and_object() -> None:
-    wav = _api.parse_wav({"data": [{"title": "T", "file_url": "https://w/1.wav", "x": 1}]}, "a")
+    wav = parse_wav({"data": [{"title": "T", "file_url": "https://w/1.wav", "x": 1}]}, "a")
     assert wav.audio_id == "a"
     assert [(f.title, f.file_url) for f in wav.files] == [("T", "https://w/1.wav")]
     assert wav.files[0].raw["x"] == 1
-    assert _api.parse_wav({"data": {"file_url": "https://w/2.wav"}}, "a").files[0].file_url == (
+    assert parse_wav({"data": {"file_url": "https://w/2.wav"}}, "a").files[0].file_url == (
         "https://w/2.wav"
     )
     with pytest.raises(SubmissionUncertainError):
-        _api.parse_wav({"data": []}, "a")
+        parse_wav({"data": []}, "a")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -457,7 +463,7 @@ def test_batch_items_and_missing_ids() -> None:
     del no_top_id["id"]
     no_top_id["response"]["task_id"] = "t-done"
     body = {"items": [running, no_top_id, {}, "junk"], "count": 2, "trace_id": "tr"}
-    batch = _api.parse_batch(body, ["t-running", "t-done", "t-unknown"])
+    batch = parse_batch(body, ["t-running", "t-done", "t-unknown"])
     assert [(t.task_id, t.state) for t in batch.tasks] == [
         ("t-running", "processing"),
         ("t-done", "complete"),
@@ -469,5 +475,5 @@ def test_batch_items_and_missing_ids() -> None:
 
 @pytest.mark.parametrize("body", [{}, {"items": None, "count": 0}, {"items": [], "count": 0}])
 def test_empty_batch_lists_every_id_missing(body: dict[str, Any]) -> None:
-    batch = _api.parse_batch(body, ["a", "b"])
+    batch = parse_batch(body, ["a", "b"])
     assert batch.tasks == [] and batch.missing == ["a", "b"]

@@ -15,11 +15,8 @@ from langchain_core.tools.base import FILTERED_ARGS, ArgsSchema
 from pydantic import ConfigDict, Field, ValidationError
 from pydantic.v1 import ValidationError as ValidationErrorV1
 
-from langchain_producer._steps import Plan
-from langchain_producer.approval import is_invalid_resume
 from langchain_producer.client import ProducerClient
 from langchain_producer.errors import ProducerError
-from langchain_producer.journal import BeforeSubmit, PlanOptions, current_thread_id
 from langchain_producer.models import (
     Lyrics,
     ProducerTask,
@@ -29,7 +26,10 @@ from langchain_producer.models import (
     WavResult,
 )
 from langchain_producer.params import ToolArgs
-from langchain_producer.spending import SpendingGuard
+from langchain_producer.protocol.steps import Plan
+from langchain_producer.safety.approval import is_invalid_resume
+from langchain_producer.safety.journal import BeforeSubmit, PlanOptions, current_thread_id
+from langchain_producer.safety.spending import SpendingGuard
 from langchain_producer.tools._paid import error_content, paid_plan, result_content
 
 _CALL_ID = "__producer_tool_call_id"

@@ -11,11 +11,11 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from langchain_producer._steps import Effect, Plan, Progress, Send
-from langchain_producer.approval import ask_approval, graph_context
 from langchain_producer.errors import ProducerError, SubmissionUncertainError
-from langchain_producer.journal import PlanOptions
-from langchain_producer.spending import Settle, note_task
+from langchain_producer.protocol.steps import Effect, Plan, Progress, Send
+from langchain_producer.safety.approval import ask_approval, graph_context
+from langchain_producer.safety.journal import PlanOptions
+from langchain_producer.safety.spending import Settle, note_task
 
 if TYPE_CHECKING:
     from langchain_producer.tools._base import ProducerTool

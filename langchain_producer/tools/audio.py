@@ -6,9 +6,6 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
 
-from langchain_producer import _operations
-from langchain_producer._steps import Plan
-from langchain_producer.journal import PlanOptions
 from langchain_producer.models import ProducerTask
 from langchain_producer.params import (
     AudioParams,
@@ -22,6 +19,9 @@ from langchain_producer.params import (
     SwapVocals,
     Variation,
 )
+from langchain_producer.protocol import operations as _operations
+from langchain_producer.protocol.steps import Plan
+from langchain_producer.safety.journal import PlanOptions
 from langchain_producer.tools._base import POLLING_BRIEF, ProducerTool, task_content
 
 _RETURNS_AT_ONCE = "Returns at once."

@@ -7,9 +7,9 @@ from typing import Any, ClassVar
 from pydantic import BaseModel
 
 from langchain_producer._constants import MODELS
-from langchain_producer._steps import Plan
-from langchain_producer.journal import PlanOptions
 from langchain_producer.params import ToolArgs
+from langchain_producer.protocol.steps import Plan
+from langchain_producer.safety.journal import PlanOptions
 from langchain_producer.tools._base import ProducerTool
 
 MODEL_NOTES: dict[str, str] = {

@@ -6,12 +6,12 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, Field
 
-from langchain_producer import _operations
 from langchain_producer._constants import LYRICS_PROMPT_MAX_CHARS
-from langchain_producer._steps import Plan
-from langchain_producer.journal import PlanOptions
 from langchain_producer.models import Lyrics, UploadedAudio, Video, WavResult
 from langchain_producer.params import AudioId, ToolArgs
+from langchain_producer.protocol import operations as _operations
+from langchain_producer.protocol.steps import Plan
+from langchain_producer.safety.journal import PlanOptions
 from langchain_producer.tools._base import (
     ProducerTool,
     media_content,

@@ -6,12 +6,12 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, Field
 
-from langchain_producer import _operations
 from langchain_producer._constants import BATCH_MAX_IDS
-from langchain_producer._steps import Plan
-from langchain_producer.journal import PlanOptions
 from langchain_producer.models import ProducerTask, TaskBatch
 from langchain_producer.params import NonBlank, ToolArgs
+from langchain_producer.protocol import operations as _operations
+from langchain_producer.protocol.steps import Plan
+from langchain_producer.safety.journal import PlanOptions
 from langchain_producer.tools._base import POLLING_GUIDE, ProducerTool, task_content
 
 TaskId = Annotated[str, Field(description="A task_id (not a song id)."), NonBlank]

@@ -11,12 +11,12 @@ import math
 from dataclasses import dataclass
 
 from langchain_producer._constants import BATCH_MAX_IDS
-from langchain_producer._retry import RetryPolicy, exchange
-from langchain_producer._steps import Plan, lookup, now, progress, sleep
-from langchain_producer._tasks import parse_batch, parse_task
-from langchain_producer._wire import TASKS, retrieve_batch_body, retrieve_body
 from langchain_producer.errors import ProducerError, TaskNotFoundError
 from langchain_producer.models import ProducerTask, TaskBatch
+from langchain_producer.protocol.retry import RetryPolicy, exchange
+from langchain_producer.protocol.steps import Plan, lookup, now, progress, sleep
+from langchain_producer.protocol.tasks import parse_batch, parse_task
+from langchain_producer.protocol.wire import TASKS, retrieve_batch_body, retrieve_body
 
 
 def get_task(task_id: str, policy: RetryPolicy) -> Plan[ProducerTask]:

@@ -14,18 +14,8 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, Unpack
 
 from pydantic import BaseModel
 
-from langchain_producer import _paid_calls
-from langchain_producer import journal as _journal
 from langchain_producer._constants import BATCH_MAX_IDS
-from langchain_producer._polling import PollSchedule, wait_all
-from langchain_producer._polling import wait as _wait
-from langchain_producer._results import parse_lyrics, parse_upload, parse_video, parse_wav
-from langchain_producer._retry import RetryPolicy, paid_call
-from langchain_producer._steps import Plan, progress
-from langchain_producer._tasks import parse_submission
-from langchain_producer._wire import AUDIOS, LYRICS, UPLOAD, VIDEOS, WAV, audios_body
 from langchain_producer.errors import ProducerValidationError
-from langchain_producer.journal import BeforeSubmit, PlanOptions
 from langchain_producer.models import (
     Lyrics,
     ProducerTask,
@@ -35,6 +25,16 @@ from langchain_producer.models import (
     WavResult,
 )
 from langchain_producer.params import AudioParams
+from langchain_producer.protocol import paid_calls as _paid_calls
+from langchain_producer.protocol.polling import PollSchedule, wait_all
+from langchain_producer.protocol.polling import wait as _wait
+from langchain_producer.protocol.results import parse_lyrics, parse_upload, parse_video, parse_wav
+from langchain_producer.protocol.retry import RetryPolicy, paid_call
+from langchain_producer.protocol.steps import Plan, progress
+from langchain_producer.protocol.tasks import parse_submission
+from langchain_producer.protocol.wire import AUDIOS, LYRICS, UPLOAD, VIDEOS, WAV, audios_body
+from langchain_producer.safety import journal as _journal
+from langchain_producer.safety.journal import BeforeSubmit, PlanOptions
 from langchain_producer.settings import check_http_url
 
 if TYPE_CHECKING:

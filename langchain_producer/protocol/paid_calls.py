@@ -1,8 +1,8 @@
-"""The paid-call flow as plan steps (see ``langchain_producer._api``): look the journal up,
+"""The paid-call flow as plan steps (see ``langchain_producer.protocol``): look the journal up,
 ask ``before_submit``, send once, record the accepted call before any waiting, or resume.
 
 ``ProducerClient``'s paid plans are built from these; the public side of the journal (entries,
-``TaskJournal``, where the store and thread come from) is ``langchain_producer.journal``.
+``TaskJournal``, where the store and thread come from) is ``langchain_producer.safety.journal``.
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
-from langchain_producer import _api
-from langchain_producer._steps import Effect, Plan, effect, lookup, progress, wall_clock
 from langchain_producer.errors import (
     JournalConflictError,
     JournalError,
@@ -28,7 +26,10 @@ from langchain_producer.errors import (
     TaskLostError,
     TaskNotFoundError,
 )
-from langchain_producer.journal import (
+from langchain_producer.models import ProducerTask
+from langchain_producer.protocol import polling
+from langchain_producer.protocol.steps import Effect, Plan, effect, lookup, progress, wall_clock
+from langchain_producer.safety.journal import (
     NO_THREAD,
     BeforeSubmit,
     JournalEntry,
@@ -38,7 +39,6 @@ from langchain_producer.journal import (
     current_thread_id,
     graph_store,
 )
-from langchain_producer.models import ProducerTask
 
 if TYPE_CHECKING:
     from langgraph.store.base import BaseStore
@@ -170,7 +170,7 @@ def submit_once(
 
 
 def resume_task(
-    entry: JournalEntry, *, wait: bool, max_wait: float, schedule: _api.PollSchedule
+    entry: JournalEntry, *, wait: bool, max_wait: float, schedule: polling.PollSchedule
 ) -> Plan[ProducerTask]:
     """Pick a journalled audio task up again: wait for it, or look at it once.
 
@@ -179,7 +179,7 @@ def resume_task(
     task_id = entry.task_id or ""
     try:
         if wait:
-            return (yield from _api.wait(task_id, max_wait=max_wait, schedule=schedule))
+            return (yield from polling.wait(task_id, max_wait=max_wait, schedule=schedule))
         task = yield from lookup(task_id)
         yield from progress(task)
         return task

@@ -17,12 +17,12 @@ import threading
 import time
 from typing import TYPE_CHECKING, Protocol
 
-from langchain_producer._polling import Found, look_up
 from langchain_producer.errors import ProducerError
 from langchain_producer.models import ProducerTask
+from langchain_producer.protocol.polling import Found, look_up
 
 if TYPE_CHECKING:
-    from langchain_producer._driver import Driver
+    from langchain_producer.drivers.driver import Driver
 
 
 class _Future(Protocol):

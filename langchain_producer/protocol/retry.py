@@ -15,10 +15,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from langchain_producer._answers import Reply, Unreadable, decode, describe, finite
 from langchain_producer._constants import API_KEY_ENV
-from langchain_producer._results import JobFailedError, _str
-from langchain_producer._steps import Plan, draw, send, sleep, wall_clock
 from langchain_producer.errors import (
     AuthenticationError,
     InsufficientBalanceError,
@@ -28,6 +25,9 @@ from langchain_producer.errors import (
     RateLimitError,
     SubmissionUncertainError,
 )
+from langchain_producer.protocol.answers import Reply, Unreadable, decode, describe, finite
+from langchain_producer.protocol.results import JobFailedError, _str
+from langchain_producer.protocol.steps import Plan, draw, send, sleep, wall_clock
 
 T = TypeVar("T")
 

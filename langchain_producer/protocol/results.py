@@ -11,10 +11,10 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import Any, ParamSpec, TypeVar
 
-from langchain_producer._answers import finite
-from langchain_producer._wire import LYRICS, UPLOAD, VIDEOS, WAV
 from langchain_producer.errors import ProducerAPIError, ProducerError, SubmissionUncertainError
 from langchain_producer.models import Lyrics, TaskError, UploadedAudio, Video, WavFile, WavResult
+from langchain_producer.protocol.answers import finite
+from langchain_producer.protocol.wire import LYRICS, UPLOAD, VIDEOS, WAV
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -7,18 +7,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from langchain_producer._answers import finite
-from langchain_producer._results import (
-    _as_error,
-    _items,
-    _str,
-    parse_lyrics,
-    parse_upload,
-    parse_video,
-    parse_wav,
-    total,
-)
-from langchain_producer._wire import AUDIOS
 from langchain_producer.errors import ProducerError, SubmissionUncertainError, TaskNotFoundError
 from langchain_producer.models import (
     ProducerTask,
@@ -28,6 +16,18 @@ from langchain_producer.models import (
     TaskResult,
     TaskState,
 )
+from langchain_producer.protocol.answers import finite
+from langchain_producer.protocol.results import (
+    _as_error,
+    _items,
+    _str,
+    parse_lyrics,
+    parse_upload,
+    parse_video,
+    parse_wav,
+    total,
+)
+from langchain_producer.protocol.wire import AUDIOS
 
 _FAILED_ITEM_STATES = frozenset({"failed", "failure", "error", "cancelled", "canceled", "rejected"})
 _DONE_ITEM_STATES = frozenset({"succeeded", "success", "complete", "completed", "finished"})

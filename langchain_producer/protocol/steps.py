@@ -13,8 +13,8 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
-from langchain_producer._answers import Reply
 from langchain_producer.models import ProducerTask
+from langchain_producer.protocol.answers import Reply
 
 T = TypeVar("T")
 R = TypeVar("R")

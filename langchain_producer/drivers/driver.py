@@ -20,9 +20,11 @@ from typing import TYPE_CHECKING, Any, TypeVar, assert_never
 
 import httpx
 
-from langchain_producer._answers import Collector, Reply
-from langchain_producer._lookups import AsyncLookups, ThreadLookups
-from langchain_producer._steps import (
+from langchain_producer.drivers.lookups import AsyncLookups, ThreadLookups
+from langchain_producer.errors import ProducerError
+from langchain_producer.models import ProducerTask
+from langchain_producer.protocol.answers import Collector, Reply
+from langchain_producer.protocol.steps import (
     Draw,
     Effect,
     Lookup,
@@ -35,8 +37,6 @@ from langchain_producer._steps import (
     Step,
     WallClock,
 )
-from langchain_producer.errors import ProducerError
-from langchain_producer.models import ProducerTask
 
 if TYPE_CHECKING:
     from langchain_producer.client import ProducerClient

@@ -1,0 +1,9 @@
+"""What runs the protocol's plans: the only code here with sockets, clocks and threads.
+
+- ``driver``: answers a plan's steps with httpx (sync or async), a clock and randomness.
+- ``lookups``: concurrent waits of one client share their look-ups (one batch request for many
+  waiting tasks, on threads or on an event loop).
+
+May import: ``langchain_producer.protocol`` and the vocabulary. Never the client or the tools:
+the client hands a driver what it needs (its http clients, base URL and headers).
+"""

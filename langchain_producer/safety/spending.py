@@ -1,0 +1,408 @@
+"""Spending limits on paid calls, counted exactly, and what was spent.
+
+``ProducerToolkit(max_paid_calls=N)`` gives its paid tools one ``SpendingGuard``. Right before a
+paid request is sent, the guard *reserves* a place under each limit that applies; the request is
+sent only if every reservation succeeded. After the send the reservation is *settled*: kept when
+the service accepted the call (or may have: ``SubmissionUncertainError``), released when it
+failed before acceptance. A call that is never sent (refused, rejected by a person, resumed from
+the journal) never reserves anything, so it never counts.
+
+Where the count lives:
+
+- Always in this process's memory, under a lock: the toolkit itself never lets more than N paid
+  calls through, whatever the threads or event loops.
+- Also in a LangGraph ``BaseStore`` when there is one (the running graph's store, else the
+  guard's own): the count then survives restarts and is shared by every process using that
+  store. ``BaseStore`` has no compare-and-swap, so each reservation is a ticket: the process
+  writes its own item, then counts the items, and withdraws its ticket if it sees more than the
+  limit. Every process that went ahead read after writing, so the last of them to read saw all
+  the others' tickets: never more than N calls go ahead in total (with any store whose reads see
+  earlier writes, as SQLite and PostgreSQL do). Two processes racing for the last place may both
+  withdraw, so across processes the limit can be under-used at the edge, never over-spent.
+  Within one process, reservations on one store are serialized, so the count is exact.
+- A process killed between reserving and settling leaves its ticket in the store: the call may
+  have been sent, so it keeps counting (the safe side).
+- Async tools do the counting in a worker thread (the guard's locks are threads' locks, and an
+  async-only store such as ``AsyncSqliteStore`` refuses sync calls from its own event loop).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from langchain_producer.errors import (
+    ProducerValidationError,
+    SpendingLimitError,
+    SpendingStoreError,
+    SubmissionUncertainError,
+)
+
+if TYPE_CHECKING:
+    from langgraph.store.base import BaseStore
+
+NAMESPACE = ("langchain_producer", "spending")
+"""Store namespace of the counts: ``NAMESPACE + ("toolkit",)`` for ``max_paid_calls`` and
+``NAMESPACE + ("thread", <thread id>)`` for ``max_paid_calls_per_thread``."""
+NO_THREAD = "no_thread"
+"""The thread label of calls made outside any LangGraph thread."""
+
+Scope = tuple[str, ...]
+Settle = Callable[[BaseException | None], None]
+
+
+def check_limit(value: Any, name: str) -> int | None:
+    """``value`` as a spending limit: None (no limit) or a whole number >= 0.
+
+    Raises:
+        ProducerValidationError: Anything else (a bool, a float, a string, a negative number).
+    """
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+        return value
+    raise ProducerValidationError(
+        f"{name} must be a whole number >= 0 (0: no paid calls) or None (no limit), got {value!r}."
+    )
+
+
+@dataclass(frozen=True)
+class SpentCall:
+    """One paid call that went out through a guarded tool.
+
+    Attributes:
+        action: The Producer action (``generate``, ``extend``, ..., ``lyrics``, ``wav``).
+        tool: The tool that made it.
+        thread_id: The LangGraph thread, or None outside one.
+        state: ``accepted`` (billed), ``uncertain`` (the answer was lost: it may have been
+            accepted, so it counts) or ``sending`` (sent, answer not back yet).
+        task_id: The paid task id, once known.
+        at: When it was reserved (seconds since the epoch).
+    """
+
+    action: str
+    tool: str | None
+    thread_id: str | None
+    state: Literal["sending", "accepted", "uncertain"]
+    task_id: str | None = None
+    at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
+class Spending:
+    """What a toolkit's paid tools spent in this process (``ProducerToolkit.spending()``).
+
+    Attributes:
+        paid_calls: Calls that count against the limit: accepted, uncertain or being sent.
+        max_paid_calls: The toolkit's limit (None: none).
+        remaining: Paid calls still allowed by that limit here (None: no limit).
+        by_action: Task ids of the accepted calls, by action.
+        uncertain: Calls whose acceptance is unknown (they count, and may have been billed).
+        calls: Every counted call, oldest first.
+    """
+
+    paid_calls: int
+    max_paid_calls: int | None
+    remaining: int | None
+    by_action: dict[str, list[str]]
+    uncertain: tuple[SpentCall, ...]
+    calls: tuple[SpentCall, ...]
+
+
+# ---------------------------------------------------------------------------------------------
+# Ledgers: where reservations are counted.
+
+
+class _MemoryLedger:
+    """Counts in this process; one lock makes each reservation atomic."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tickets: dict[Scope, set[str]] = {}
+
+    def count(self, scope: Scope, up_to: int) -> int:
+        with self._lock:
+            return len(self._tickets.get(scope, ()))
+
+    def reserve(self, scope: Scope, limit: int, ticket: str, entry: dict[str, Any]) -> bool:
+        with self._lock:
+            tickets = self._tickets.setdefault(scope, set())
+            if len(tickets) >= limit:
+                return False
+            tickets.add(ticket)
+            return True
+
+    def update(self, scope: Scope, ticket: str, entry: dict[str, Any]) -> None:
+        """Nothing to do: memory keeps its records in the guard."""
+
+    def release(self, scope: Scope, ticket: str) -> None:
+        with self._lock:
+            self._tickets.get(scope, set()).discard(ticket)
+
+
+_STORE_LOCKS: weakref.WeakKeyDictionary[Any, threading.Lock] = weakref.WeakKeyDictionary()
+_STORE_LOCKS_GUARD = threading.Lock()
+
+
+def _lock_for(store: BaseStore) -> threading.Lock:
+    # One lock per store object, shared by every guard in this process, so reservations made
+    # here on one store never race each other (InMemoryStore is not thread-safe either).
+    with _STORE_LOCKS_GUARD:
+        try:
+            return _STORE_LOCKS.setdefault(store, threading.Lock())
+        except TypeError:  # a store that cannot be weakly referenced or hashed
+            return threading.Lock()
+
+
+def _store_failed(error: Exception) -> SpendingStoreError:
+    return SpendingStoreError(
+        f"The spending count could not be read or written in the LangGraph store "
+        f"({type(error).__name__}: {error}); nothing was submitted or billed.",
+        hint="Tell the user the paid call could not be checked against the spending limit; it "
+        "may be tried again once the store answers.",
+    )
+
+
+class _StoreLedger:
+    """Counts in a LangGraph ``BaseStore``: one item per reservation (see the module's notes)."""
+
+    def __init__(self, store: BaseStore) -> None:
+        self.store = store
+        self._lock = _lock_for(store)
+
+    def count(self, scope: Scope, up_to: int) -> int:
+        try:
+            with self._lock:
+                return len(self.store.search(NAMESPACE + scope, limit=up_to))
+        except Exception as error:
+            raise _store_failed(error) from error
+
+    def reserve(self, scope: Scope, limit: int, ticket: str, entry: dict[str, Any]) -> bool:
+        namespace = NAMESPACE + scope
+        with self._lock:
+            try:
+                self.store.put(namespace, ticket, entry, index=False)
+                seen = len(self.store.search(namespace, limit=limit + 1))
+            except Exception as error:
+                with contextlib.suppress(Exception):  # a ticket left behind only counts more
+                    self.store.delete(namespace, ticket)
+                raise _store_failed(error) from error
+            if seen > limit:
+                self.store.delete(namespace, ticket)
+                return False
+            return True
+
+    def update(self, scope: Scope, ticket: str, entry: dict[str, Any]) -> None:
+        with self._lock:
+            self.store.put(NAMESPACE + scope, ticket, entry, index=False)
+
+    def release(self, scope: Scope, ticket: str) -> None:
+        with self._lock:
+            self.store.delete(NAMESPACE + scope, ticket)
+
+
+def _label(thread_id: str) -> str:
+    # Store namespace labels may not contain dots or be empty.
+    return thread_id.replace("%", "%25").replace(".", "%2E") or "%00"
+
+
+# ---------------------------------------------------------------------------------------------
+# The guard.
+
+
+class SpendingGuard:
+    """Enforces the spending limits of a toolkit's paid tools and records what they spent.
+
+    Args:
+        max_paid_calls: Paid calls allowed through these tools in all (None: no limit; 0: none).
+        max_paid_calls_per_thread: Paid calls allowed per LangGraph thread (calls outside any
+            thread share one count).
+        store: A ``BaseStore`` to count in when a call does not run in a graph that has one.
+
+    Examples:
+        >>> guard = SpendingGuard(max_paid_calls=1)
+        >>> settle = guard.reserve("generate", tool="producer_generate_music")
+        >>> settle(None)  # the service accepted it
+        >>> guard.reserve("generate", tool="producer_generate_music")
+        Traceback (most recent call last):
+        ...
+        langchain_producer.errors.SpendingLimitError: The spending limit of 1 paid job is ...
+    """
+
+    def __init__(
+        self,
+        *,
+        max_paid_calls: int | None = None,
+        max_paid_calls_per_thread: int | None = None,
+        store: BaseStore | None = None,
+    ) -> None:
+        self.max_paid_calls = check_limit(max_paid_calls, "max_paid_calls")
+        self.max_paid_calls_per_thread = check_limit(
+            max_paid_calls_per_thread, "max_paid_calls_per_thread"
+        )
+        self.store = store
+        self._memory = _MemoryLedger()
+        self._lock = threading.Lock()
+        self._calls: dict[str, SpentCall] = {}
+
+    def __repr__(self) -> str:
+        return (
+            f"SpendingGuard(max_paid_calls={self.max_paid_calls!r}, "
+            f"max_paid_calls_per_thread={self.max_paid_calls_per_thread!r})"
+        )
+
+    @property
+    def limited(self) -> bool:
+        """Whether any limit is set."""
+        return self.max_paid_calls is not None or self.max_paid_calls_per_thread is not None
+
+    def _limits(self, thread_id: str | None) -> list[tuple[Scope, int, str]]:
+        limits: list[tuple[Scope, int, str]] = []
+        if self.max_paid_calls is not None:
+            limits.append((("toolkit",), self.max_paid_calls, "toolkit"))
+        if self.max_paid_calls_per_thread is not None:
+            scope = ("thread", _label(thread_id or NO_THREAD))
+            limits.append((scope, self.max_paid_calls_per_thread, "thread"))
+        return limits
+
+    def _ledgers(self, store: BaseStore | None) -> list[_MemoryLedger | _StoreLedger]:
+        store = store if store is not None else self.store
+        ledgers: list[_MemoryLedger | _StoreLedger] = [self._memory]
+        if store is not None:
+            ledgers.append(_StoreLedger(store))
+        return ledgers
+
+    def _refusal(self, scope: str, limit: int, thread_id: str | None) -> SpendingLimitError:
+        return SpendingLimitError(
+            limit=limit,
+            scope=scope,
+            thread_id=(thread_id or NO_THREAD) if scope == "thread" else None,
+        )
+
+    def used_up(self, thread_id: str | None = None, store: BaseStore | None = None) -> bool:
+        """Whether a limit that applies is already used up (reserves nothing).
+
+        A cheap early answer, e.g. before asking a person to approve a call that could not be
+        sent anyway; ``reserve`` is what enforces the limits.
+
+        Raises:
+            SpendingStoreError: The store could not be read.
+        """
+        return any(
+            ledger.count(scope, limit + 1) >= limit
+            for scope, limit, _ in self._limits(thread_id)
+            for ledger in self._ledgers(store)
+        )
+
+    def reserve(
+        self,
+        action: str,
+        *,
+        tool: str | None = None,
+        thread_id: str | None = None,
+        store: BaseStore | None = None,
+    ) -> Settle:
+        """Take one place under every limit that applies, right before a paid request is sent.
+
+        Returns:
+            ``settle(error)``, to call once the send is over: ``settle(None)`` when the service
+            accepted the call, ``settle(exc)`` when it raised ``exc``. The place is kept when
+            accepted or uncertain (``SubmissionUncertainError``) and given back otherwise.
+
+        Raises:
+            SpendingLimitError: A limit is reached; nothing was reserved.
+        """
+        ticket = uuid.uuid4().hex
+        entry = {"action": action, "tool": tool, "thread_id": thread_id, "state": "sending"}
+        taken: list[tuple[_MemoryLedger | _StoreLedger, Scope]] = []
+        try:
+            for scope, limit, kind in self._limits(thread_id):
+                for ledger in self._ledgers(store):
+                    if not ledger.reserve(scope, limit, ticket, entry):
+                        raise self._refusal(kind, limit, thread_id)
+                    taken.append((ledger, scope))
+        except BaseException:
+            for ledger, scope in taken:
+                ledger.release(scope, ticket)
+            raise
+        with self._lock:
+            self._calls[ticket] = SpentCall(action, tool, thread_id, "sending")
+        return _Settlement(self, ticket, entry, taken)
+
+    def spending(self) -> Spending:
+        """What the guarded tools spent in this process, from oldest to newest."""
+        with self._lock:
+            calls = tuple(self._calls.values())
+        by_action: dict[str, list[str]] = {}
+        for call in calls:
+            if call.state == "accepted" and call.task_id:
+                by_action.setdefault(call.action, []).append(call.task_id)
+        remaining = (
+            None if self.max_paid_calls is None else max(0, self.max_paid_calls - len(calls))
+        )
+        return Spending(
+            paid_calls=len(calls),
+            max_paid_calls=self.max_paid_calls,
+            remaining=remaining,
+            by_action=by_action,
+            uncertain=tuple(call for call in calls if call.state == "uncertain"),
+            calls=calls,
+        )
+
+    def _record(self, ticket: str, **changes: Any) -> None:
+        with self._lock:
+            call = self._calls.get(ticket)
+            if call is not None:
+                self._calls[ticket] = SpentCall(**{**call.__dict__, **changes})
+
+    def _forget(self, ticket: str) -> None:
+        with self._lock:
+            self._calls.pop(ticket, None)
+
+
+def note_task(settle: Settle, task_id: str) -> None:
+    """Record the paid task id of a reservation (``settle`` from ``SpendingGuard.reserve``)."""
+    if isinstance(settle, _Settlement):
+        settle.note_task(task_id)
+
+
+class _Settlement:
+    """The ``settle`` callable of one reservation: called once, after the send."""
+
+    def __init__(
+        self,
+        guard: SpendingGuard,
+        ticket: str,
+        entry: dict[str, Any],
+        taken: list[tuple[_MemoryLedger | _StoreLedger, Scope]],
+    ) -> None:
+        self.guard = guard
+        self.ticket = ticket
+        self.entry = entry
+        self.taken = taken
+        self.settled = False
+
+    def __call__(self, error: BaseException | None) -> None:
+        if self.settled:
+            return
+        self.settled = True
+        if error is not None and not isinstance(error, SubmissionUncertainError):
+            for ledger, scope in self.taken:
+                ledger.release(scope, self.ticket)
+            self.guard._forget(self.ticket)
+            return
+        state = "uncertain" if error is not None else "accepted"
+        self._write(state=state)
+
+    def note_task(self, task_id: str) -> None:
+        self._write(task_id=task_id)
+
+    def _write(self, **changes: Any) -> None:
+        self.entry = {**self.entry, **changes}
+        self.guard._record(self.ticket, **changes)
+        for ledger, scope in self.taken:
+            ledger.update(scope, self.ticket, self.entry)
