@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 from collections.abc import Sequence
@@ -13,6 +12,7 @@ import httpx
 from pydantic import BaseModel, SecretStr
 
 from langchain_producer import download as _download
+from langchain_producer.drivers.connections import Connections
 from langchain_producer.drivers.driver import Driver, OnProgress
 from langchain_producer.errors import ProducerError
 from langchain_producer.models import (
@@ -89,9 +89,13 @@ class ProducerClient:
         self.poll_schedule = PollSchedule(
             first=settings.poll_interval, cap=settings.max_poll_interval
         )
-        self._own_http: httpx.Client | None = None
-        self._async_by_loop: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
-        self._driver = Driver(self)
+        self._connections = Connections(settings)
+        self._driver = Driver(
+            self._connections,
+            base_url=settings.base_url,
+            api_key=settings.api_key,
+            retry_policy=self.retry_policy,
+        )
 
     def __repr__(self) -> str:
         return f"ProducerClient(base_url={self.base_url!r}, default_model={self.default_model!r})"
@@ -123,55 +127,27 @@ class ProducerClient:
         return self.settings.store  # type: ignore[no-any-return]
 
     # ----------------------------------------------------------------------------------------
-    # Connections. Clients the caller injected are theirs: used, never closed here.
+    # Connections (kept in ``drivers.connections``). Injected clients are the caller's: used,
+    # never closed here.
 
     @property
     def http(self) -> httpx.Client:
         """The kept-alive sync ``httpx.Client``: the injected one, else one made on first use."""
-        if self.settings.http_client is not None:
-            return self.settings.http_client
-        if self._own_http is None:
-            transport = self.settings.transport
-            self._own_http = httpx.Client(
-                timeout=self.timeout,
-                transport=transport if isinstance(transport, httpx.BaseTransport) else None,
-            )
-        return self._own_http
+        return self._connections.http
 
     @property
     def http_async(self) -> httpx.AsyncClient:
-        """The kept-alive ``httpx.AsyncClient`` of the running event loop.
-
-        An AsyncClient's connections belong to the loop that opened them, so each loop gets its
-        own (LangGraph and notebooks may run tools on several loops). An injected
-        ``http_async_client`` is used as it is, on every loop.
-        """
-        if self.settings.http_async_client is not None:
-            return self.settings.http_async_client
-        loop = asyncio.get_running_loop()
-        client = self._async_by_loop.get(loop)
-        if client is None:
-            for stale in [old for old in self._async_by_loop if old.is_closed()]:
-                del self._async_by_loop[stale]
-            transport = self.settings.transport
-            client = httpx.AsyncClient(
-                timeout=self.timeout,
-                transport=transport if isinstance(transport, httpx.AsyncBaseTransport) else None,
-            )
-            self._async_by_loop[loop] = client
-        return client
+        """The kept-alive ``httpx.AsyncClient`` of the running event loop (one per loop; an
+        injected ``http_async_client`` is used on every loop)."""
+        return self._connections.http_async
 
     def close(self) -> None:
         """Close the sync connections this client made (the async ones: ``aclose``)."""
-        if self._own_http is not None:
-            self._own_http.close()
-            self._own_http = None
+        self._connections.close()
 
     async def aclose(self) -> None:
         """Close the async connections this client made on the running loop."""
-        client = self._async_by_loop.pop(asyncio.get_running_loop(), None)
-        if client is not None:
-            await client.aclose()
+        await self._connections.aclose()
 
     def __enter__(self) -> ProducerClient:
         return self

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from langchain_producer import ProducerClient
-from langchain_producer.drivers.driver import Clock, Driver
+from langchain_producer.drivers.driver import Clock
 from langchain_producer.models import ProducerTask
 from langchain_producer.protocol.steps import (
     Plan,
@@ -64,7 +64,7 @@ def client_with(fake: FakeTime, handler: Any = None) -> ProducerClient:
         poll_interval=2.0,
         max_poll_interval=15.0,
     )
-    client._driver = Driver(client, fake.clock())
+    client._driver.clock = fake.clock()
     return client
 
 
@@ -142,7 +142,7 @@ async def test_a_journalled_call_is_stamped_by_the_injected_clock(mode: str) -> 
     client = ProducerClient(
         api_key="k", transport=ProducerEmulator().transport, store=InMemoryStore()
     )
-    client._driver = Driver(client, fake.clock())
+    client._driver.clock = fake.clock()
     if mode == "sync":
         task = client.submit(Generate(prompt="lo-fi"), key="track-1")
     else:

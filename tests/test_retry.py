@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from langchain_producer.client import ProducerClient
-from langchain_producer.drivers.driver import Clock, Driver
+from langchain_producer.drivers.driver import Clock
 from langchain_producer.errors import (
     AuthenticationError,
     InsufficientBalanceError,
@@ -408,7 +408,7 @@ def test_client_sleeps_what_retry_after_says() -> None:
         {"/producer/tasks": [httpx.Response(429, headers={"Retry-After": "7"}, json={})]}
     )
     client = make_client(server)
-    client._driver = Driver(client, Clock(sleep=slept.append))  # the clock is the driver's
+    client._driver.clock = Clock(sleep=slept.append)  # the clock is the driver's
     task = client.get_task(TASK_ID)
     assert task.state == "complete"
     assert slept == [7.0]

@@ -39,7 +39,10 @@ from langchain_producer.protocol.steps import (
 )
 
 if TYPE_CHECKING:
-    from langchain_producer.client import ProducerClient
+    from pydantic import SecretStr
+
+    from langchain_producer.drivers.connections import Connections
+    from langchain_producer.protocol.retry import RetryPolicy
 
 T = TypeVar("T")
 OnProgress = Callable[[ProducerTask], Any]
@@ -68,10 +71,30 @@ class Clock:
 
 
 class Driver:
-    """Runs plans for one ``ProducerClient``: its connections, clock and shared look-ups."""
+    """Runs plans over one set of connections, with a clock and shared look-ups.
 
-    def __init__(self, client: ProducerClient, clock: Clock | None = None) -> None:
-        self.client = client
+    Args:
+        connections: The http clients to send with.
+        base_url: Where the API lives (paths of ``Send`` steps are relative to it).
+        api_key: Sent as the bearer token; masked in every error that repeats it.
+        retry_policy: What the shared look-ups retry with.
+        clock: Time and chance (a test passes a fake one; ``clock`` may be replaced).
+    """
+
+    def __init__(
+        self,
+        connections: Connections,
+        *,
+        base_url: str,
+        api_key: SecretStr,
+        retry_policy: RetryPolicy,
+        clock: Clock | None = None,
+    ) -> None:
+        self.connections = connections
+        self.base_url = base_url
+        self.retry_policy = retry_policy
+        self._secret = api_key.get_secret_value()
+        self._headers = {"Authorization": f"Bearer {self._secret}", "Accept": "application/json"}
         self.clock = clock or Clock()
         self._thread_lookups = ThreadLookups(self)
         self._async_lookups: dict[asyncio.AbstractEventLoop, AsyncLookups] = {}
@@ -126,7 +149,7 @@ class Driver:
                 assert_never(step)
 
     def _post(self, step: Send) -> Reply | Exception:
-        http = self.client.http
+        http = self.connections.http
         try:
             response = http.send(self._request(http, step), stream=True, follow_redirects=False)
         except Exception as error:  # reported to the plan, which decides
@@ -193,7 +216,7 @@ class Driver:
                 assert_never(step)
 
     async def _apost(self, step: Send) -> Reply | Exception:
-        http = self.client.http_async
+        http = self.connections.http_async
         try:
             request = self._request(http, step)
             response = await http.send(request, stream=True, follow_redirects=False)
@@ -229,10 +252,8 @@ class Driver:
     # Redirects are never followed, whatever the http client's own setting: a redirected
     # paid POST would create (and bill) a job on another host.
     def _request(self, http: httpx.Client | httpx.AsyncClient, step: Send) -> httpx.Request:
-        key = self.client.api_key.get_secret_value()
-        headers = {"Authorization": f"Bearer {key}", "Accept": "application/json"}
         return http.build_request(
-            "POST", self.client.base_url + step.path, json=step.body, headers=headers
+            "POST", self.base_url + step.path, json=step.body, headers=self._headers
         )
 
     def _read_clock(self, step: Now | WallClock | Draw) -> float:
@@ -247,4 +268,4 @@ class Driver:
                 assert_never(step)
 
     def _redacted(self, error: ProducerError) -> ProducerError:
-        return error.redact(self.client.api_key.get_secret_value())
+        return error.redact(self._secret)

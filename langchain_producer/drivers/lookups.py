@@ -15,14 +15,28 @@ import asyncio
 import concurrent.futures
 import threading
 import time
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from langchain_producer.errors import ProducerError
 from langchain_producer.models import ProducerTask
 from langchain_producer.protocol.polling import Found, look_up
 
 if TYPE_CHECKING:
-    from langchain_producer.drivers.driver import Driver
+    from langchain_producer.protocol.retry import RetryPolicy
+    from langchain_producer.protocol.steps import Plan
+
+T = TypeVar("T")
+
+
+class Runner(Protocol):
+    """What the shared look-ups need of a driver: to run a look-up plan, sync or async, and
+    how many async plans run now (who may ask soon)."""
+
+    retry_policy: RetryPolicy
+    async_running: int
+
+    def run(self, plan: Plan[T], /) -> T: ...
+    async def arun(self, plan: Plan[T], /) -> T: ...
 
 
 class _Future(Protocol):
@@ -55,7 +69,7 @@ class AsyncLookups:
     gather_turns = 2
     """Event-loop turns to let other due waits join before sending."""
 
-    def __init__(self, driver: Driver) -> None:
+    def __init__(self, driver: Runner) -> None:
         self._driver = driver
         self._waiting: dict[str, list[_Future]] = {}
         self._flush: asyncio.Task[None] | None = None
@@ -74,7 +88,7 @@ class AsyncLookups:
             for _ in range(self.gather_turns):
                 await asyncio.sleep(0)
         waiting, self._waiting, self._flush = self._waiting, {}, None
-        policy = self._driver.client.retry_policy
+        policy = self._driver.retry_policy
         try:
             found = await self._driver.arun(look_up(list(waiting), policy))
         except BaseException as error:  # every waiter must hear of it, whatever it is
@@ -95,7 +109,7 @@ class ThreadLookups:
     quiet = 0.002
     gather_max = 0.02
 
-    def __init__(self, driver: Driver) -> None:
+    def __init__(self, driver: Runner) -> None:
         self._driver = driver
         self._lock = threading.Lock()
         self._waiting: dict[str, list[_Future]] = {}
@@ -146,7 +160,7 @@ class ThreadLookups:
             return waiting
 
     def _lead(self) -> None:
-        policy = self._driver.client.retry_policy
+        policy = self._driver.retry_policy
         while True:
             self._gather()
             waiting = self._take()
