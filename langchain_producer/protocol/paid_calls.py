@@ -29,15 +29,13 @@ from langchain_producer.errors import (
 from langchain_producer.models import ProducerTask
 from langchain_producer.protocol import polling
 from langchain_producer.protocol.steps import Effect, Plan, effect, lookup, progress, wall_clock
+from langchain_producer.safety.context import NO_THREAD, current_thread_id, graph_store
 from langchain_producer.safety.journal import (
-    NO_THREAD,
     BeforeSubmit,
     JournalEntry,
     PaidRequest,
     Settle,
     TaskJournal,
-    current_thread_id,
-    graph_store,
 )
 
 if TYPE_CHECKING:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
@@ -40,7 +40,8 @@ from langchain_producer.errors import (
 
 if TYPE_CHECKING:
     from langchain_core.tools import BaseTool
-    from langgraph.store.base import BaseStore
+
+    from langchain_producer.safety.context import GraphContext
 
 APPROVAL_REQUEST = "producer_paid_call_approval"
 """The ``type`` of the value a paid tool's interrupt shows."""
@@ -86,42 +87,6 @@ class ApprovalDecision(BaseModel):
         return self
 
 
-@dataclass(frozen=True)
-class GraphContext:
-    """What a tool can learn about the LangGraph run it is in.
-
-    Attributes:
-        thread_id: The run's thread, if any.
-        store: The graph's store, if it has one.
-        can_pause: Whether ``interrupt()`` can pause the run (it has a checkpointer).
-    """
-
-    thread_id: str | None
-    store: BaseStore | None
-    can_pause: bool
-
-
-def graph_context() -> GraphContext | None:
-    """The LangGraph run the caller is in, or None outside any graph run."""
-    try:
-        from langgraph.config import get_config
-    except ImportError:  # LangGraph is optional
-        return None
-    try:
-        configurable = get_config().get("configurable") or {}
-    except RuntimeError:
-        return None
-    runtime = configurable.get("__pregel_runtime")
-    if runtime is None or "__pregel_scratchpad" not in configurable:
-        return None  # a plain Runnable config (e.g. tool.invoke outside a graph)
-    thread_id = configurable.get("thread_id")
-    return GraphContext(
-        thread_id=str(thread_id) if thread_id is not None else None,
-        store=getattr(runtime, "store", None),
-        can_pause=configurable.get("__pregel_checkpointer") is not None,
-    )
-
-
 def billing_note(tool: str, action: str) -> str:
     """How a reviewer is told what a paid call costs."""
     return (
@@ -130,8 +95,17 @@ def billing_note(tool: str, action: str) -> str:
     )
 
 
+class Reviewed(Protocol):
+    """What approval reads of a tool: its name and its arguments' schema."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def args_schema(self) -> Any: ...
+
+
 def ask_approval(
-    tool: BaseTool, action: str, arguments: dict[str, Any], context: GraphContext | None
+    tool: Reviewed, action: str, arguments: dict[str, Any], context: GraphContext | None
 ) -> dict[str, Any]:
     """Pause the graph until a person approves, edits or rejects this paid call.
 
@@ -194,7 +168,7 @@ def ask_approval(
     return edited.model_dump(exclude_unset=True)
 
 
-def _as_given(tool: BaseTool, arguments: dict[str, Any]) -> dict[str, Any]:
+def _as_given(tool: Reviewed, arguments: dict[str, Any]) -> dict[str, Any]:
     """The arguments a reviewer needs to see: those set to something else than the default."""
     schema = tool.args_schema
     if isinstance(schema, type) and issubclass(schema, BaseModel):

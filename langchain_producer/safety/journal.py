@@ -48,14 +48,14 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from langchain_producer.safety.context import NO_THREAD
+
 if TYPE_CHECKING:
     from langgraph.store.base import BaseStore
 
 
 NAMESPACE: tuple[str, str] = ("langchain_producer", "tasks")
 """The namespace prefix of every journal entry; the thread label follows it."""
-NO_THREAD = "no_thread"
-"""The thread label of entries written outside a LangGraph run (direct client use)."""
 DEFAULT_TTL_MINUTES = 7 * 24 * 60.0
 """How long an entry lives in a store that supports TTL: a week, far past any song's wait."""
 
@@ -274,33 +274,6 @@ async def _async(
         return await method(*args, **kwargs)
     except NotImplementedError:
         return await asyncio.to_thread(sync, *args, **kwargs)
-
-
-# --------------------------------------------------------------------------------------------
-# Where the store and the thread come from.
-
-
-def current_thread_id() -> str | None:
-    """The thread id of the LangGraph run (or runnable config) this code runs in, if any."""
-    try:
-        from langchain_core.runnables.config import var_child_runnable_config
-    except ImportError:  # pragma: no cover - langchain-core is a dependency
-        return None
-    config = var_child_runnable_config.get() or {}
-    thread = (config.get("configurable") or {}).get("thread_id")
-    return str(thread) if thread not in (None, "") else None
-
-
-def graph_store() -> BaseStore | None:
-    """The store of the running LangGraph graph, if it has one."""
-    try:
-        from langgraph.config import get_store
-    except ImportError:  # LangGraph is optional
-        return None
-    try:
-        return get_store()
-    except (RuntimeError, KeyError, AttributeError):  # not in a graph run, or no store
-        return None
 
 
 __all__ = [

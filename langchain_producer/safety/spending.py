@@ -28,11 +28,9 @@ Where the count lives:
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 import uuid
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -40,20 +38,16 @@ from typing import TYPE_CHECKING, Any, Literal
 from langchain_producer.errors import (
     ProducerValidationError,
     SpendingLimitError,
-    SpendingStoreError,
     SubmissionUncertainError,
 )
+from langchain_producer.safety.context import NO_THREAD
+from langchain_producer.safety.ledgers import NAMESPACE as NAMESPACE  # where the counts live
+from langchain_producer.safety.ledgers import MemoryLedger, Scope, StoreLedger
 
 if TYPE_CHECKING:
     from langgraph.store.base import BaseStore
 
-NAMESPACE = ("langchain_producer", "spending")
-"""Store namespace of the counts: ``NAMESPACE + ("toolkit",)`` for ``max_paid_calls`` and
-``NAMESPACE + ("thread", <thread id>)`` for ``max_paid_calls_per_thread``."""
-NO_THREAD = "no_thread"
-"""The thread label of calls made outside any LangGraph thread."""
 
-Scope = tuple[str, ...]
 Settle = Callable[[BaseException | None], None]
 
 
@@ -117,94 +111,6 @@ class Spending:
 # Ledgers: where reservations are counted.
 
 
-class _MemoryLedger:
-    """Counts in this process; one lock makes each reservation atomic."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._tickets: dict[Scope, set[str]] = {}
-
-    def count(self, scope: Scope, up_to: int) -> int:
-        with self._lock:
-            return len(self._tickets.get(scope, ()))
-
-    def reserve(self, scope: Scope, limit: int, ticket: str, entry: dict[str, Any]) -> bool:
-        with self._lock:
-            tickets = self._tickets.setdefault(scope, set())
-            if len(tickets) >= limit:
-                return False
-            tickets.add(ticket)
-            return True
-
-    def update(self, scope: Scope, ticket: str, entry: dict[str, Any]) -> None:
-        """Nothing to do: memory keeps its records in the guard."""
-
-    def release(self, scope: Scope, ticket: str) -> None:
-        with self._lock:
-            self._tickets.get(scope, set()).discard(ticket)
-
-
-_STORE_LOCKS: weakref.WeakKeyDictionary[Any, threading.Lock] = weakref.WeakKeyDictionary()
-_STORE_LOCKS_GUARD = threading.Lock()
-
-
-def _lock_for(store: BaseStore) -> threading.Lock:
-    # One lock per store object, shared by every guard in this process, so reservations made
-    # here on one store never race each other (InMemoryStore is not thread-safe either).
-    with _STORE_LOCKS_GUARD:
-        try:
-            return _STORE_LOCKS.setdefault(store, threading.Lock())
-        except TypeError:  # a store that cannot be weakly referenced or hashed
-            return threading.Lock()
-
-
-def _store_failed(error: Exception) -> SpendingStoreError:
-    return SpendingStoreError(
-        f"The spending count could not be read or written in the LangGraph store "
-        f"({type(error).__name__}: {error}); nothing was submitted or billed.",
-        hint="Tell the user the paid call could not be checked against the spending limit; it "
-        "may be tried again once the store answers.",
-    )
-
-
-class _StoreLedger:
-    """Counts in a LangGraph ``BaseStore``: one item per reservation (see the module's notes)."""
-
-    def __init__(self, store: BaseStore) -> None:
-        self.store = store
-        self._lock = _lock_for(store)
-
-    def count(self, scope: Scope, up_to: int) -> int:
-        try:
-            with self._lock:
-                return len(self.store.search(NAMESPACE + scope, limit=up_to))
-        except Exception as error:
-            raise _store_failed(error) from error
-
-    def reserve(self, scope: Scope, limit: int, ticket: str, entry: dict[str, Any]) -> bool:
-        namespace = NAMESPACE + scope
-        with self._lock:
-            try:
-                self.store.put(namespace, ticket, entry, index=False)
-                seen = len(self.store.search(namespace, limit=limit + 1))
-            except Exception as error:
-                with contextlib.suppress(Exception):  # a ticket left behind only counts more
-                    self.store.delete(namespace, ticket)
-                raise _store_failed(error) from error
-            if seen > limit:
-                self.store.delete(namespace, ticket)
-                return False
-            return True
-
-    def update(self, scope: Scope, ticket: str, entry: dict[str, Any]) -> None:
-        with self._lock:
-            self.store.put(NAMESPACE + scope, ticket, entry, index=False)
-
-    def release(self, scope: Scope, ticket: str) -> None:
-        with self._lock:
-            self.store.delete(NAMESPACE + scope, ticket)
-
-
 def _label(thread_id: str) -> str:
     # Store namespace labels may not contain dots or be empty.
     return thread_id.replace("%", "%25").replace(".", "%2E") or "%00"
@@ -245,7 +151,7 @@ class SpendingGuard:
             max_paid_calls_per_thread, "max_paid_calls_per_thread"
         )
         self.store = store
-        self._memory = _MemoryLedger()
+        self._memory = MemoryLedger()
         self._lock = threading.Lock()
         self._calls: dict[str, SpentCall] = {}
 
@@ -269,11 +175,11 @@ class SpendingGuard:
             limits.append((scope, self.max_paid_calls_per_thread, "thread"))
         return limits
 
-    def _ledgers(self, store: BaseStore | None) -> list[_MemoryLedger | _StoreLedger]:
+    def _ledgers(self, store: BaseStore | None) -> list[MemoryLedger | StoreLedger]:
         store = store if store is not None else self.store
-        ledgers: list[_MemoryLedger | _StoreLedger] = [self._memory]
+        ledgers: list[MemoryLedger | StoreLedger] = [self._memory]
         if store is not None:
-            ledgers.append(_StoreLedger(store))
+            ledgers.append(StoreLedger(store))
         return ledgers
 
     def _refusal(self, scope: str, limit: int, thread_id: str | None) -> SpendingLimitError:
@@ -318,7 +224,7 @@ class SpendingGuard:
         """
         ticket = uuid.uuid4().hex
         entry = {"action": action, "tool": tool, "thread_id": thread_id, "state": "sending"}
-        taken: list[tuple[_MemoryLedger | _StoreLedger, Scope]] = []
+        taken: list[tuple[MemoryLedger | StoreLedger, Scope]] = []
         try:
             for scope, limit, kind in self._limits(thread_id):
                 for ledger in self._ledgers(store):
@@ -378,7 +284,7 @@ class _Settlement:
         guard: SpendingGuard,
         ticket: str,
         entry: dict[str, Any],
-        taken: list[tuple[_MemoryLedger | _StoreLedger, Scope]],
+        taken: list[tuple[MemoryLedger | StoreLedger, Scope]],
     ) -> None:
         self.guard = guard
         self.ticket = ticket

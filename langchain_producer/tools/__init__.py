@@ -1,4 +1,11 @@
-"""The 18 Producer tools, one ``BaseTool`` subclass per operation of the reference server."""
+"""The 18 Producer tools, one ``BaseTool`` subclass per operation of the reference server.
+
+- ``_base``: ``ProducerTool``, what every tool shares (arguments, results, errors, progress).
+- ``_paid``: a paid tool's call behind the toolkit's approval and spending limit.
+- ``audio``, ``media``, ``tasks``, ``info``: the tools themselves.
+
+May import: the client, the protocol's plans, ``safety`` and the vocabulary; never the toolkit.
+"""
 
 from langchain_producer.tools._base import (
     POLLING_BRIEF,

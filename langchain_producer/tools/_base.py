@@ -28,7 +28,8 @@ from langchain_producer.models import (
 from langchain_producer.params import ToolArgs
 from langchain_producer.protocol.steps import Plan
 from langchain_producer.safety.approval import is_invalid_resume
-from langchain_producer.safety.journal import BeforeSubmit, PlanOptions, current_thread_id
+from langchain_producer.safety.context import current_thread_id, graph_context
+from langchain_producer.safety.journal import BeforeSubmit, PlanOptions
 from langchain_producer.safety.spending import SpendingGuard
 from langchain_producer.tools._paid import error_content, paid_plan, result_content
 
@@ -295,15 +296,9 @@ def _event(tool: str, task: ProducerTask) -> dict[str, Any]:
 
 def _write_to_graph_stream(data: dict[str, Any]) -> None:
     """Hand a progress event to LangGraph's ``stream_mode="custom"``, when in a graph run."""
-    try:
-        from langgraph.config import get_stream_writer
-    except ImportError:  # LangGraph is optional
-        return
-    try:
-        writer = get_stream_writer()
-    except (KeyError, RuntimeError):  # not inside a graph run
-        return
-    writer({PROGRESS_EVENT: data})
+    context = graph_context()
+    if context is not None:
+        context.write({PROGRESS_EVENT: data})
 
 
 # --------------------------------------------------------------------------------------------

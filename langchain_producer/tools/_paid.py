@@ -9,22 +9,45 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from langchain_producer.errors import ProducerError, SubmissionUncertainError
 from langchain_producer.protocol.steps import Effect, Plan, Progress, Send
-from langchain_producer.safety.approval import ask_approval, graph_context
+from langchain_producer.safety.approval import ask_approval
+from langchain_producer.safety.context import graph_context
 from langchain_producer.safety.journal import PlanOptions
 from langchain_producer.safety.spending import Settle, note_task
 
 if TYPE_CHECKING:
-    from langchain_producer.tools._base import ProducerTool
+    from langchain_producer.client import ProducerClient
+    from langchain_producer.safety.spending import SpendingGuard
 
 T = TypeVar("T")
 logger = logging.getLogger("langchain_producer")
 
 
-def paid_plan(tool: ProducerTool, arguments: dict[str, Any], paid: PlanOptions) -> Plan[Any]:
+class PaidTool(Protocol):
+    """What the paid-call safety reads of a tool (``tools._base.ProducerTool`` has it all; that
+    module imports this one, never the other way round)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def args_schema(self) -> Any: ...
+    @property
+    def client(self) -> ProducerClient: ...
+    @property
+    def billable(self) -> bool: ...
+    @property
+    def approve_paid_calls(self) -> bool: ...
+    @property
+    def spending_guard(self) -> SpendingGuard | None: ...
+
+    def plan(self, paid: PlanOptions, **arguments: Any) -> Plan[Any]: ...
+    def paid_action(self) -> str: ...
+
+
+def paid_plan(tool: PaidTool, arguments: dict[str, Any], paid: PlanOptions) -> Plan[Any]:
     """The tool's plan, behind its toolkit's approval and spending limit.
 
     Reads only, until ``interrupt()`` returns: LangGraph re-runs the tool from its start when
@@ -128,7 +151,7 @@ def _settle(settle: Settle, error: BaseException | None, task_id: str | None) ->
         logger.exception("Could not record a paid call's outcome in the spending count")
 
 
-def result_content(tool: ProducerTool, content: dict[str, Any], artifact: Any) -> dict[str, Any]:
+def result_content(tool: PaidTool, content: dict[str, Any], artifact: Any) -> dict[str, Any]:
     """The model's view of a result, saying whether this call was billed."""
     if not tool.billable:
         return content
@@ -137,7 +160,7 @@ def result_content(tool: ProducerTool, content: dict[str, Any], artifact: Any) -
     return {**content, "billed": True}
 
 
-def error_content(tool: ProducerTool, error: ProducerError) -> dict[str, Any]:
+def error_content(tool: PaidTool, error: ProducerError) -> dict[str, Any]:
     """The model's view of an error; a paid call that may have been accepted says it counts."""
     content = error.to_dict()
     if tool.billable and isinstance(error, SubmissionUncertainError):

@@ -1,0 +1,87 @@
+"""What a call learns of the LangGraph run it is in, through LangGraph's public API only.
+
+The one place that asks: the thread (``thread_id`` of the run's config), the graph's store,
+whether ``interrupt()`` can pause the run, its custom stream, and its ``heartbeat()``. LangGraph
+is optional: without it, or outside a graph run, every answer is "none".
+
+- Inside a graph: ``langgraph.runtime.get_runtime()`` is set (a plain ``tool.invoke`` with a
+  config has none).
+- Can it pause? LangGraph 1.2 and later say so (``runtime.execution_info.thread_id`` is None
+  when the graph has no checkpointer). Earlier ones do not: there a configured ``thread_id``
+  is taken to mean a checkpointer (a graph needs a thread to be resumed at all).
+- ``heartbeat()`` (LangGraph 1.2 and later) keeps an ``idle_timeout`` from ending a node that
+  waits for a song; earlier versions have none, and nothing is called.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.runnables.config import ensure_config
+
+if TYPE_CHECKING:
+    from langgraph.store.base import BaseStore
+
+NO_THREAD = "no_thread"
+"""The thread label of calls made outside any LangGraph thread."""
+
+
+def _nothing(*_: Any) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class GraphContext:
+    """What a tool can learn about the LangGraph run it is in.
+
+    Attributes:
+        thread_id: The run's thread, if any.
+        store: The graph's store, if it has one.
+        can_pause: Whether ``interrupt()`` can pause the run (it has a checkpointer).
+        heartbeat: Tells LangGraph the node is alive (a no-op where LangGraph has none).
+        write: Writes to the run's ``stream_mode="custom"`` stream.
+    """
+
+    thread_id: str | None
+    store: BaseStore | None
+    can_pause: bool
+    heartbeat: Callable[[], None] = _nothing
+    write: Callable[[Any], None] = _nothing
+
+
+def current_thread_id() -> str | None:
+    """The thread id of the LangGraph run (or runnable config) this code runs in, if any."""
+    thread = (ensure_config().get("configurable") or {}).get("thread_id")
+    return str(thread) if thread not in (None, "") else None
+
+
+def graph_context() -> GraphContext | None:
+    """The LangGraph run the caller is in, or None outside any graph run."""
+    try:
+        from langgraph.runtime import get_runtime
+    except ImportError:  # LangGraph is optional
+        return None
+    try:
+        runtime = get_runtime()
+    except (RuntimeError, KeyError):  # not inside a runnable at all
+        return None
+    if runtime is None:
+        return None  # a plain Runnable config (e.g. tool.invoke outside a graph)
+    thread_id = current_thread_id()
+    info = getattr(runtime, "execution_info", None)  # LangGraph >= 1.2
+    can_pause = info.thread_id is not None if info is not None else thread_id is not None
+    return GraphContext(
+        thread_id=thread_id,
+        store=runtime.store,
+        can_pause=can_pause,
+        heartbeat=getattr(runtime, "heartbeat", None) or _nothing,  # LangGraph >= 1.2
+        write=runtime.stream_writer,
+    )
+
+
+def graph_store() -> BaseStore | None:
+    """The store of the running LangGraph graph, if it has one."""
+    context = graph_context()
+    return context.store if context is not None else None
