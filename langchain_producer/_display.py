@@ -8,11 +8,66 @@ labelled as such, never as the finished song.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from langchain_producer.models import ProducerTask, Song
+# What the views read of a song and of a task (``models.Song`` and ``models.ProducerTask`` have
+# it all): the models import this module to render themselves, never the other way round.
+
+
+class SongView(Protocol):
+    @property
+    def id(self) -> str | None: ...
+    @property
+    def title(self) -> str | None: ...
+    @property
+    def lyric(self) -> str | None: ...
+    @property
+    def audio_url(self) -> str | None: ...
+    @property
+    def preview_url(self) -> str | None: ...
+    @property
+    def image_url(self) -> str | None: ...
+    @property
+    def video_url(self) -> str | None: ...
+    @property
+    def stems_url(self) -> str | None: ...
+    @property
+    def duration(self) -> float | None: ...
+    @property
+    def model(self) -> str | None: ...
+    @property
+    def state(self) -> str | None: ...
+    @property
+    def progress(self) -> float | None: ...
+
+
+class _Error(Protocol):
+    @property
+    def code(self) -> str | None: ...
+    @property
+    def message(self) -> str | None: ...
+
+
+class TaskView(Protocol):
+    @property
+    def task_id(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def action(self) -> str | None: ...
+    @property
+    def is_terminal(self) -> bool: ...
+    @property
+    def progress(self) -> float | None: ...
+    @property
+    def elapsed(self) -> float | None: ...
+    @property
+    def error(self) -> _Error | None: ...
+    @property
+    def songs(self) -> Sequence[SongView]: ...
+
 
 _STATE_COLOURS = {
     "pending": "#8a8a8a",
@@ -44,7 +99,7 @@ def _fact(label: str, value: str) -> str:
     return f"<span style='color:#666'>{escape(label)}</span> {escape(value)}"
 
 
-def song_html(song: Song) -> str:
+def song_html(song: SongView) -> str:
     """A song: cover art, a player (or a labelled preview), title and key facts, links."""
     title = escape(song.title or song.id or "Untitled")
     facts: list[str] = []
@@ -99,7 +154,7 @@ def song_html(song: Song) -> str:
     return f'<div style="{_BOX}">{"".join(parts)}</div>'
 
 
-def task_html(task: ProducerTask) -> str:
+def task_html(task: TaskView) -> str:
     """A task: its id, state, progress, timings, error, then each of its songs."""
     colour = _STATE_COLOURS.get(task.state, "#444")
     head = [

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from langchain_producer._display import song_html, task_html
 from langchain_producer.errors import TaskFailedError
 
 TaskState = Literal["pending", "processing", "complete", "failed"]
@@ -67,8 +68,6 @@ class Song(_Result):
     created_at: str | None = None
 
     def _repr_html_(self) -> str:
-        from langchain_producer._display import song_html
-
         return song_html(self)
 
 
@@ -134,8 +133,6 @@ class ProducerTask(_Paid):
         return self
 
     def _repr_html_(self) -> str:
-        from langchain_producer._display import task_html
-
         return task_html(self)
 
 

@@ -24,6 +24,8 @@ Guarantees:
 Layout: ``_plan`` decides what to fetch and under which name (pure); ``_sink`` receives one file
 within the bounds above; this module holds the sync and async drivers that join the two.
 
+May import: the vocabulary (``errors``, ``models``) and httpx; never the client.
+
 Example:
     >>> from langchain_producer import Generate, ProducerClient
     >>> from langchain_producer.emulator import ProducerEmulator

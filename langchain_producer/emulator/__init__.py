@@ -3,6 +3,10 @@
 Written from the vendor's documents (``producer-api.md``, the OpenAPI file) only: it shares the
 vocabulary in ``langchain_producer._constants`` and nothing else with the client it tests.
 
+May import: ``langchain_producer._constants`` only. Inside, ``service`` (``ProducerEmulator``)
+imports its parts (``endpoints``, ``media``, ``rendering``, ``webhooks``, ``server``); the parts
+are handed the emulator and read it through the protocols of ``state``, never the service.
+
 Example:
     >>> import httpx
     >>> from langchain_producer.emulator import FakeClock, ProducerEmulator

@@ -10,23 +10,26 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
 from langchain_producer._constants import DEFAULT_MODEL
 from langchain_producer.emulator import media, rendering, validation
 from langchain_producer.emulator.answers import json_response
-from langchain_producer.emulator.state import AudioSource, EmulatedSong, EmulatedTask, new_id
+from langchain_producer.emulator.state import (
+    AudioSource,
+    Emulated,
+    EmulatedSong,
+    EmulatedTask,
+    new_id,
+)
 
-if TYPE_CHECKING:
-    from langchain_producer.emulator.service import ProducerEmulator
-
-Handler = Callable[["ProducerEmulator", dict[str, Any], str, str | None], httpx.Response]
+Handler = Callable[[Emulated, dict[str, Any], str, str | None], httpx.Response]
 
 
 def audios(
-    emu: ProducerEmulator, body: dict[str, Any], trace_id: str, failure: str | None
+    emu: Emulated, body: dict[str, Any], trace_id: str, failure: str | None
 ) -> httpx.Response:
     """``/producer/audios``: one song (or stems bundle) per request, sync, async or webhook."""
     fields = validation.given(body)
@@ -96,7 +99,7 @@ def audios(
 
 
 def lyrics(
-    emu: ProducerEmulator, body: dict[str, Any], trace_id: str, failure: str | None
+    emu: Emulated, body: dict[str, Any], trace_id: str, failure: str | None
 ) -> httpx.Response:
     """``/producer/lyrics``: ``data: {title, text}`` at once."""
     prompt = validation.lyrics_prompt(validation.given(body))
@@ -104,7 +107,7 @@ def lyrics(
 
 
 def upload(
-    emu: ProducerEmulator, body: dict[str, Any], trace_id: str, failure: str | None
+    emu: Emulated, body: dict[str, Any], trace_id: str, failure: str | None
 ) -> httpx.Response:
     """``/producer/upload``: an ``audio_id`` for a public audio URL, usable by every edit."""
     url = validation.upload_url(validation.given(body))
@@ -123,7 +126,7 @@ def upload(
 
 
 def videos(
-    emu: ProducerEmulator, body: dict[str, Any], trace_id: str, failure: str | None
+    emu: Emulated, body: dict[str, Any], trace_id: str, failure: str | None
 ) -> httpx.Response:
     """``/producer/videos``: ``data: {video_url}``; the song's own ``video_url`` fills in too."""
     audio_id = validation.audio_id(validation.given(body))
@@ -135,9 +138,7 @@ def videos(
     return _finished(emu, "videos", body, trace_id, failure, data)
 
 
-def wav(
-    emu: ProducerEmulator, body: dict[str, Any], trace_id: str, failure: str | None
-) -> httpx.Response:
+def wav(emu: Emulated, body: dict[str, Any], trace_id: str, failure: str | None) -> httpx.Response:
     """``/producer/wav``: ``data: [{title, file_url}]``."""
     audio_id = validation.audio_id(validation.given(body))
     source = emu.source(audio_id)
@@ -150,7 +151,7 @@ def wav(
 
 
 def _finished(
-    emu: ProducerEmulator,
+    emu: Emulated,
     kind: str,
     body: dict[str, Any],
     trace_id: str,
@@ -183,7 +184,7 @@ def _finished(
 
 
 def tasks(
-    emu: ProducerEmulator, body: dict[str, Any], trace_id: str, failure: str | None
+    emu: Emulated, body: dict[str, Any], trace_id: str, failure: str | None
 ) -> httpx.Response:
     """``/producer/tasks``: ``retrieve`` one record (``{}`` if unknown) or ``retrieve_batch``."""
     action, ids = validation.task_ids(validation.given(body))

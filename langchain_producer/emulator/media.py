@@ -25,7 +25,7 @@ import httpx
 from langchain_producer.emulator.answers import error_response, not_found
 
 if TYPE_CHECKING:
-    from langchain_producer.emulator.service import ProducerEmulator
+    from langchain_producer.emulator.state import World
 
 SAMPLE_RATE = 11025
 """Samples per second of every WAV the emulator serves (mono, 16-bit)."""
@@ -166,7 +166,7 @@ _EXTENSION = {
 }
 
 
-def serve(emulator: ProducerEmulator, method: str, path: str) -> httpx.Response:
+def serve(emulator: World, method: str, path: str) -> httpx.Response:
     """Answer a GET under ``/media/`` as a public CDN would (no auth; 404 until ready)."""
     if method not in ("GET", "HEAD"):
         return error_response(405, "bad_request", f"{method} is not allowed on media: use GET.")
@@ -188,7 +188,7 @@ def serve(emulator: ProducerEmulator, method: str, path: str) -> httpx.Response:
     )
 
 
-def _content(emu: ProducerEmulator, kind: str, key: str, now: float) -> bytes | None:
+def _content(emu: World, kind: str, key: str, now: float) -> bytes | None:
     if kind == "stems":
         task = emu.tasks.get(emu.stems.get(key, ""))
         if task is None or task.phase(now) != "succeeded":

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 if TYPE_CHECKING:
-    from langchain_producer.emulator.service import ProducerEmulator
+    from langchain_producer.emulator.state import Served
 
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "date", "server"}
 
@@ -41,7 +41,7 @@ class EmulatorServer:
         'http://producer.emulator'
     """
 
-    def __init__(self, emulator: ProducerEmulator, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, emulator: Served, host: str = "127.0.0.1", port: int = 0) -> None:
         self.emulator = emulator
         self._httpd = _QuietServer((host, port), _make_handler(self))
         self._httpd.daemon_threads = True

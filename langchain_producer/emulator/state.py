@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
+
+import httpx
 
 
 def new_id() -> str:
@@ -74,3 +78,53 @@ class AudioSource:
     task_id: str | None
     title: str
     lyric: str
+
+
+# What the parts of the emulator read of it. ``service.ProducerEmulator`` has it all; the parts
+# (endpoints, media, webhooks, server) are given the emulator and import only these, never the
+# service that imports them.
+
+
+class World(Protocol):
+    """The emulator's memory, under its lock, and its clock."""
+
+    tasks: dict[str, EmulatedTask]
+    sources: dict[str, AudioSource]
+    stems: dict[str, str]
+    videos: set[str]
+    wavs: set[str]
+    lock: threading.RLock
+    clock: Callable[[], float]
+    uses_real_clock: bool
+
+    @property
+    def media_base(self) -> str: ...
+
+
+class Scheduler(Protocol):
+    """Whatever delivers a task's webhook when it finishes."""
+
+    def schedule(self, task: EmulatedTask) -> None: ...
+
+
+class Emulated(World, Protocol):
+    """What the endpoints read: the memory, the timing, and the views of a task."""
+
+    pending_seconds: float
+    processing_seconds: float
+
+    @property
+    def webhooks(self) -> Scheduler: ...
+    def record(self, task: EmulatedTask) -> dict[str, Any]: ...
+    def final_body(self, task: EmulatedTask, trace_id: str) -> dict[str, Any]: ...
+    def source(self, audio_id: str) -> AudioSource | None: ...
+    def wait_until_done(self, task: EmulatedTask) -> None: ...
+
+
+class Served(Protocol):
+    """What the HTTP server reads: the handler and where media links point."""
+
+    @property
+    def media_base(self) -> str: ...
+    def handle(self, request: httpx.Request) -> httpx.Response: ...
+    def set_media_base(self, base_url: str | None) -> str | None: ...

@@ -10,8 +10,7 @@ import httpx
 from langchain_producer.emulator import rendering
 
 if TYPE_CHECKING:
-    from langchain_producer.emulator.service import ProducerEmulator
-    from langchain_producer.emulator.state import EmulatedTask
+    from langchain_producer.emulator.state import EmulatedTask, World
 
 
 class Webhooks:
@@ -21,7 +20,7 @@ class Webhooks:
     happens inside ``FakeClock.advance``; with any other clock, on the next request.
     """
 
-    def __init__(self, emulator: ProducerEmulator, transport: httpx.BaseTransport | None) -> None:
+    def __init__(self, emulator: World, transport: httpx.BaseTransport | None) -> None:
         self._emulator = emulator
         self.transport = transport
         self.sent: list[dict[str, Any]] = []
