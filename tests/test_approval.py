@@ -202,6 +202,16 @@ def test_approval_needs_a_graph_with_a_checkpointer(emu: ProducerEmulator) -> No
     assert submitted(emu) == []
 
 
+def test_a_thread_id_without_a_checkpointer_cannot_pause_either(emu: ProducerEmulator) -> None:
+    # A configured thread is not a checkpointer (a graph run can have one without the other).
+    toolkit = make_toolkit(emu, approve_paid_calls=True)
+    (tool,) = toolkit.get_tools(["producer_generate_music"])
+    agent = create_agent(ScriptedModel(script=[song_call(), AIMessage("Done.")]), [tool])
+    (message,) = tool_messages(agent.invoke(ASK, {"configurable": {"thread_id": "t"}}))
+    assert message.status == "error" and "in a graph without one" in message.content
+    assert submitted(emu) == []
+
+
 # ---------------------------------------------------------------------------------------------
 # HumanInTheLoopMiddleware with toolkit.interrupt_on().
 

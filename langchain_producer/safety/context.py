@@ -6,9 +6,11 @@ is optional: without it, or outside a graph run, every answer is "none".
 
 - Inside a graph: ``langgraph.runtime.get_runtime()`` is set (a plain ``tool.invoke`` with a
   config has none).
-- Can it pause? LangGraph 1.2 and later say so (``runtime.execution_info.thread_id`` is None
-  when the graph has no checkpointer). Earlier ones do not: there a configured ``thread_id``
-  is taken to mean a checkpointer (a graph needs a thread to be resumed at all).
+- Can it pause? Only with a checkpointer, and no public API says whether there is one:
+  ``runtime.execution_info.thread_id`` is documented (LangGraph 1.2) as None without one, but
+  LangGraph 1.2.24 fills it from the config all the same. So the one private read of this
+  package is here (``CHECKPOINTER_KEY``); ``tests/test_public_names.py`` fails, by name, when
+  LangGraph stops setting it, and without it the public answer is used (a thread id).
 - ``heartbeat()`` (LangGraph 1.2 and later) keeps an ``idle_timeout`` from ending a node that
   waits for a song; earlier versions have none, and nothing is called.
 """
@@ -23,6 +25,10 @@ from langchain_core.runnables.config import ensure_config
 
 if TYPE_CHECKING:
     from langgraph.store.base import BaseStore
+
+CHECKPOINTER_KEY = "__pregel_checkpointer"
+"""Where LangGraph puts the graph's checkpointer (None without one) in a node's config: private,
+read only because no public API tells whether ``interrupt()`` can be resumed (see above)."""
 
 NO_THREAD = "no_thread"
 """The thread label of calls made outside any LangGraph thread."""
@@ -69,9 +75,14 @@ def graph_context() -> GraphContext | None:
         return None
     if runtime is None:
         return None  # a plain Runnable config (e.g. tool.invoke outside a graph)
-    thread_id = current_thread_id()
-    info = getattr(runtime, "execution_info", None)  # LangGraph >= 1.2
-    can_pause = info.thread_id is not None if info is not None else thread_id is not None
+    configurable = ensure_config().get("configurable") or {}
+    thread = configurable.get("thread_id")
+    thread_id = str(thread) if thread not in (None, "") else None
+    if CHECKPOINTER_KEY in configurable:
+        can_pause = configurable[CHECKPOINTER_KEY] is not None
+    else:  # the public answer, exact where LangGraph keeps its documented promise
+        info = getattr(runtime, "execution_info", None)  # LangGraph >= 1.2
+        can_pause = (info.thread_id if info is not None else thread_id) is not None
     return GraphContext(
         thread_id=thread_id,
         store=runtime.store,

@@ -7,11 +7,12 @@ every call, and real annotations make that cheap where strings would be compiled
 
 import json
 from collections.abc import Callable
-from typing import Any, ClassVar, Literal
+from contextvars import ContextVar
+from typing import Any, ClassVar, Literal, NamedTuple
 
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
 from langchain_core.tools import BaseTool, ToolException
-from langchain_core.tools.base import FILTERED_ARGS, ArgsSchema
+from langchain_core.tools.base import ArgsSchema
 from pydantic import ConfigDict, Field, ValidationError
 from pydantic.v1 import ValidationError as ValidationErrorV1
 
@@ -33,8 +34,18 @@ from langchain_producer.safety.journal import BeforeSubmit, PlanOptions
 from langchain_producer.safety.spending import SpendingGuard
 from langchain_producer.tools._paid import error_content, paid_plan, result_content
 
-_CALL_ID = "__producer_tool_call_id"
-"""Where the tool call id rides from ``_to_args_and_kwargs`` to ``_run`` (never a field)."""
+
+class ToolCallInput(NamedTuple):
+    """What LangChain's public ``run``/``arun`` were given, for ``_run`` to read."""
+
+    tool_call_id: str | None
+    tool_input: str | dict[str, Any]
+
+
+_CALL: ContextVar[ToolCallInput | None] = ContextVar("producer_tool_call", default=None)
+"""The call being run, set by ``ProducerTool.run``/``arun``. LangChain hands a tool its tool call
+id only through their public ``tool_call_id`` keyword, and runs ``_run`` in a copy of the caller's
+context, so a context variable carries the id there without a private override."""
 
 PROGRESS_EVENT = "producer_task_progress"
 """Name of the custom event sent each time a tool looks at a running task. Its data:
@@ -159,26 +170,30 @@ class ProducerTool(BaseTool):
             return {next(iter(fields)): args[0], **kwargs}
         return kwargs
 
-    def _to_args_and_kwargs(
-        self, tool_input: str | dict[str, Any], tool_call_id: str | None
-    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        # The one place LangChain hands a BaseTool its tool call id: it names the call in the
-        # journal of paid calls, so a graph resumed after a crash finds its own submission.
-        args, kwargs = super()._to_args_and_kwargs(tool_input, tool_call_id)
-        return args, {**kwargs, _CALL_ID: tool_call_id}
+    def run(self, tool_input: str | dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        # The tool call id names the call in the journal of paid calls, so a graph resumed
+        # after a crash finds its own submission.
+        token = _CALL.set(ToolCallInput(kwargs.get("tool_call_id"), tool_input))
+        try:
+            return super().run(tool_input, *args, **kwargs)
+        finally:
+            _CALL.reset(token)
+
+    async def arun(self, tool_input: str | dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        token = _CALL.set(ToolCallInput(kwargs.get("tool_call_id"), tool_input))
+        try:
+            return await super().arun(tool_input, *args, **kwargs)
+        finally:
+            _CALL.reset(token)
 
     def _start(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Plan[Any]:
-        call_id = kwargs.pop(_CALL_ID, None)
+        call = _CALL.get()
+        call_id = call.tool_call_id if call else None
         # A tool call is journalled only within a thread: without a checkpointer nothing can
         # resume it, and tool call ids are only unique within one conversation.
         key = call_id if call_id and current_thread_id() else None
         paid: PlanOptions = {"key": key, "tool": self.name, "before_submit": self.before_submit}
         return paid_plan(self, self._arguments(args, kwargs), paid)
-
-    def _filter_injected_args(self, tool_input: dict[str, Any]) -> dict[str, Any]:
-        # No Producer schema has injected arguments; LangChain's generic version re-reads the
-        # schema's annotations on every call to find some.
-        return {key: value for key, value in tool_input.items() if key not in FILTERED_ARGS}
 
     def _run(
         self,
@@ -192,7 +207,7 @@ class ProducerTool(BaseTool):
                 run_manager.get_child().on_custom_event(
                     PROGRESS_EVENT, data, run_id=run_manager.run_id
                 )
-            _write_to_graph_stream(data)
+            _tell_graph(data)
 
         seen = _Seen()
         try:
@@ -214,7 +229,7 @@ class ProducerTool(BaseTool):
                 await run_manager.get_child().on_custom_event(
                     PROGRESS_EVENT, data, run_id=run_manager.run_id
                 )
-            _write_to_graph_stream(data)
+            _tell_graph(data)
 
         seen = _Seen()
         try:
@@ -268,6 +283,12 @@ class _Seen:
         return remember
 
 
+def called_with() -> str | dict[str, Any] | None:
+    """The input the running tool call was given (before LangChain's validation), if any."""
+    call = _CALL.get()
+    return call.tool_input if call else None
+
+
 def _passes_through(error: Exception) -> bool:
     if isinstance(error, ValidationError | ValidationErrorV1):
         return True
@@ -294,10 +315,12 @@ def _event(tool: str, task: ProducerTask) -> dict[str, Any]:
     return {"tool": tool, "task_id": task.task_id, "state": task.state, "progress": task.progress}
 
 
-def _write_to_graph_stream(data: dict[str, Any]) -> None:
-    """Hand a progress event to LangGraph's ``stream_mode="custom"``, when in a graph run."""
+def _tell_graph(data: dict[str, Any]) -> None:
+    """In a graph run: a heartbeat (each look-up is progress for LangGraph's ``idle_timeout``)
+    and the progress event on ``stream_mode="custom"``."""
     context = graph_context()
     if context is not None:
+        context.heartbeat()
         context.write({PROGRESS_EVENT: data})
 
 

@@ -10,7 +10,7 @@ from langchain_producer._constants import MODELS
 from langchain_producer.params import ToolArgs
 from langchain_producer.protocol.steps import Plan
 from langchain_producer.safety.journal import PlanOptions
-from langchain_producer.tools._base import ProducerTool
+from langchain_producer.tools._base import ProducerTool, called_with
 
 MODEL_NOTES: dict[str, str] = {
     "FUZZ-2.0 Pro": "newest generation, best quality",
@@ -76,14 +76,13 @@ class _NoArgs(ToolArgs):
 class _InfoTool(ProducerTool):
     args_schema: type[BaseModel] = _NoArgs
 
-    def _to_args_and_kwargs(
-        self, tool_input: str | dict[str, Any], tool_call_id: str | None
-    ) -> tuple[tuple[str, ...], dict[str, Any]]:
-        # LangChain skips validation for a schema without fields; an unknown argument is
-        # still a mistake the model should hear about.
-        if isinstance(tool_input, dict) and tool_input:
-            _NoArgs.model_validate(tool_input)
-        return super()._to_args_and_kwargs(tool_input, tool_call_id)
+    def _start(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Plan[Any]:
+        # LangChain skips validation for a schema without fields (and drops the arguments);
+        # an unknown argument is still a mistake the model should hear about.
+        given = called_with()
+        if isinstance(given, dict) and given:
+            _NoArgs.model_validate(given)
+        return super()._start(args, kwargs)
 
     def info(self) -> dict[str, Any]:  # pragma: no cover - abstract
         raise NotImplementedError
