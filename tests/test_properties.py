@@ -25,7 +25,7 @@ from langchain_producer.protocol.results import parse_lyrics, parse_upload, pars
 from langchain_producer.protocol.retry import RetryPolicy, exchange
 from langchain_producer.protocol.tasks import parse_batch, parse_submission, parse_task
 from langchain_producer.tools import AudioTool
-from langchain_producer.tools._base import task_content
+from langchain_producer.tools._content import task_content
 
 PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

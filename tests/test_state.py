@@ -20,7 +20,7 @@ from langchain_producer.protocol.tasks import (
     parse_submission,
     parse_task,
 )
-from langchain_producer.tools._base import task_content
+from langchain_producer.tools._content import task_content
 
 TASK_ID = "1a6a0000-task"
 FINAL_MP3 = "https://cdn.example/final/6c94.mp3"

@@ -1,6 +1,7 @@
 """The 18 Producer tools, one ``BaseTool`` subclass per operation of the reference server.
 
 - ``_base``: ``ProducerTool``, what every tool shares (arguments, results, errors, progress).
+- ``_content``: how a task reads to a model (its state and the next step).
 - ``_paid``: a paid tool's call behind the toolkit's approval and spending limit.
 - ``audio``, ``media``, ``tasks``, ``info``: the tools themselves.
 

@@ -22,7 +22,8 @@ from langchain_producer.params import (
 from langchain_producer.protocol import operations as _operations
 from langchain_producer.protocol.steps import Plan
 from langchain_producer.safety.journal import PlanOptions
-from langchain_producer.tools._base import POLLING_BRIEF, ProducerTool, task_content
+from langchain_producer.tools._base import POLLING_BRIEF, ProducerTool
+from langchain_producer.tools._content import task_content
 
 _RETURNS_AT_ONCE = "Returns at once."
 """Said only when the tool does not wait: a waiting tool's result speaks for itself."""

@@ -12,10 +12,8 @@ from langchain_producer.params import AudioId, ToolArgs
 from langchain_producer.protocol import operations as _operations
 from langchain_producer.protocol.steps import Plan
 from langchain_producer.safety.journal import PlanOptions
-from langchain_producer.tools._base import (
-    ProducerTool,
-    media_content,
-)
+from langchain_producer.tools._base import ProducerTool
+from langchain_producer.tools._content import media_content
 
 
 class LyricsArgs(ToolArgs):

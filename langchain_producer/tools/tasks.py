@@ -12,7 +12,8 @@ from langchain_producer.params import NonBlank, ToolArgs
 from langchain_producer.protocol import operations as _operations
 from langchain_producer.protocol.steps import Plan
 from langchain_producer.safety.journal import PlanOptions
-from langchain_producer.tools._base import POLLING_GUIDE, ProducerTool, task_content
+from langchain_producer.tools._base import POLLING_GUIDE, ProducerTool
+from langchain_producer.tools._content import task_content
 
 TaskId = Annotated[str, Field(description="A task_id (not a song id)."), NonBlank]
 
