@@ -252,9 +252,11 @@ class Driver:
     # Redirects are never followed, whatever the http client's own setting: a redirected
     # paid POST would create (and bill) a job on another host.
     def _request(self, http: httpx.Client | httpx.AsyncClient, step: Send) -> httpx.Request:
-        return http.build_request(
-            "POST", self.base_url + step.path, json=step.body, headers=self._headers
-        )
+        # The key goes on each API request, never on the client: the same client downloads
+        # songs from other hosts. Set after building: httpx merges a headers= argument slowly.
+        request = http.build_request("POST", self.base_url + step.path, json=step.body)
+        request.headers.update(self._headers)
+        return request
 
     def _read_clock(self, step: Now | WallClock | Draw) -> float:
         match step:

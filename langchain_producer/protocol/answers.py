@@ -153,10 +153,11 @@ def content(reply: Reply) -> bytes:
     A body labelled (say) gzip that is not gzip is taken as it is: some proxies label plain
     JSON, and refusing a readable answer to a paid call would lose its task id.
     """
+    label = reply.headers.get("content-encoding")
+    if not label:
+        return reply.body
     codings = [
-        c.strip().lower()
-        for c in reply.headers.get("content-encoding", "").split(",")
-        if c.strip() and c.strip().lower() != "identity"
+        c.strip().lower() for c in label.split(",") if c.strip() and c.strip().lower() != "identity"
     ]
     data = reply.body
     for coding in reversed(codings):
@@ -172,6 +173,15 @@ def _no_constant(name: str) -> None:
     return None
 
 
+_JSON = json.JSONDecoder(parse_constant=_no_constant)
+"""Made once: ``json.loads`` with a keyword builds a decoder on every call."""
+
+
+def _loads(data: bytes) -> Any:
+    """``json.loads`` of bytes (UTF-8, -16 or -32, as JSON allows), with ``_JSON``."""
+    return _JSON.decode(data.decode(json.detect_encoding(data), "surrogatepass"))
+
+
 def decode(reply: Reply) -> dict[str, Any] | Unreadable:
     """The answer's JSON object, or why there is none (never raises)."""
     if reply.broken:
@@ -180,7 +190,7 @@ def decode(reply: Reply) -> dict[str, Any] | Unreadable:
     if not data.strip():
         return Unreadable("an empty body")
     try:
-        value = json.loads(data, parse_constant=_no_constant)
+        value = _loads(data)
     except RecursionError:
         return Unreadable("JSON nested too deeply to read", recover_task_id(data))
     except ValueError:  # not JSON, not UTF-8, or an integer too long to convert
@@ -196,6 +206,8 @@ def finite(value: Any) -> float | None:
     Huge integers (OverflowError), NaN and infinities become None: an answer's numbers are
     advisory (progress, durations, timestamps) and must never break the reading of a task.
     """
+    if type(value) is float:  # the usual case, first
+        return value if math.isfinite(value) else None
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, str):

@@ -52,6 +52,8 @@ def total(parse: Callable[P, R]) -> Callable[P, R]:
 
 
 def _str(value: Any) -> str | None:
+    if type(value) is str:  # the usual case, first
+        return value if value and not value.isspace() else None
     if value is None or isinstance(value, dict | list | bool):
         return None
     if isinstance(value, float):

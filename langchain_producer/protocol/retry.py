@@ -160,12 +160,13 @@ def exchange(
         outcome = yield from send(path, body)
         wait_for: float | None = None
         if isinstance(outcome, Reply):
-            wall = (yield from wall_clock()) if _retry_after_is_a_date(outcome.headers) else None
             answer = decode(outcome)
-            if outcome.status < 300 and isinstance(answer, dict):
-                if _refused(answer):
-                    raise api_error(outcome, answer, wall_now=wall)
+            if outcome.status < 300 and isinstance(answer, dict) and not _refused(answer):
                 return answer
+            # Only an answer that is not a result reads the clock (for a dated Retry-After).
+            wall = (yield from wall_clock()) if _retry_after_is_a_date(outcome.headers) else None
+            if outcome.status < 300 and isinstance(answer, dict):
+                raise api_error(outcome, answer, wall_now=wall)
             if paid and outcome.status < 300 and isinstance(answer, Unreadable) and answer.task_id:
                 return {"task_id": answer.task_id, "trace_id": outcome.headers.get("x-trace-id")}
             failure, retryable = _failed_answer(outcome, answer, path, paid, wall)

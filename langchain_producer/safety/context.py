@@ -17,7 +17,7 @@ is optional: without it, or outside a graph run, every answer is "none".
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -57,10 +57,30 @@ class GraphContext:
     write: Callable[[Any], None] = _nothing
 
 
+def _running_config() -> Mapping[str, Any]:
+    """The config of the runnable this code runs in (empty outside any).
+
+    LangGraph's ``get_config()`` hands it over as it is; langchain-core's ``ensure_config()``
+    (used without LangGraph) copies it, callbacks and all, which costs every tool call.
+    """
+    try:
+        from langgraph.config import get_config
+    except ImportError:  # LangGraph is optional
+        return ensure_config()
+    try:
+        return get_config()
+    except RuntimeError:  # not inside a runnable
+        return {}
+
+
+def _thread_of(configurable: Mapping[str, Any]) -> str | None:
+    thread = configurable.get("thread_id")
+    return str(thread) if thread not in (None, "") else None
+
+
 def current_thread_id() -> str | None:
     """The thread id of the LangGraph run (or runnable config) this code runs in, if any."""
-    thread = (ensure_config().get("configurable") or {}).get("thread_id")
-    return str(thread) if thread not in (None, "") else None
+    return _thread_of(_running_config().get("configurable") or {})
 
 
 def graph_context() -> GraphContext | None:
@@ -75,9 +95,8 @@ def graph_context() -> GraphContext | None:
         return None
     if runtime is None:
         return None  # a plain Runnable config (e.g. tool.invoke outside a graph)
-    configurable = ensure_config().get("configurable") or {}
-    thread = configurable.get("thread_id")
-    thread_id = str(thread) if thread not in (None, "") else None
+    configurable = _running_config().get("configurable") or {}
+    thread_id = _thread_of(configurable)
     if CHECKPOINTER_KEY in configurable:
         can_pause = configurable[CHECKPOINTER_KEY] is not None
     else:  # the public answer, exact where LangGraph keeps its documented promise

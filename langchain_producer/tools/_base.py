@@ -28,6 +28,14 @@ from langchain_producer.safety.spending import SpendingGuard
 from langchain_producer.tools._paid import error_content, paid_plan, result_content
 
 
+class ToolOutput(NamedTuple):
+    """What ``_run`` returns: LangChain's ``(content, artifact)`` pair. A plain class, so the
+    type hints langchain-core reads from ``_run`` on every call resolve at once."""
+
+    content: str
+    artifact: Any
+
+
 class ToolCallInput(NamedTuple):
     """What LangChain's public ``run``/``arun`` were given, for ``_run`` to read."""
 
@@ -193,7 +201,7 @@ class ProducerTool(BaseTool):
         *args: Any,
         run_manager: CallbackManagerForToolRun | None = None,
         **kwargs: Any,
-    ) -> tuple[str, Any]:
+    ) -> ToolOutput:
         def progress(task: ProducerTask) -> None:
             data = _event(self.name, task)
             if run_manager is not None and run_manager.inheritable_handlers:
@@ -206,7 +214,7 @@ class ProducerTool(BaseTool):
         try:
             artifact = self.client._driver.run(self._start(args, kwargs), seen.then(progress))
             content = result_content(self, self.content(artifact), artifact)
-            return _dumps(_with_journal(content, artifact)), artifact
+            return ToolOutput(_dumps(_with_journal(content, artifact)), artifact)
         except Exception as error:
             raise self._tool_exception(error, seen) from error
 
@@ -215,7 +223,7 @@ class ProducerTool(BaseTool):
         *args: Any,
         run_manager: AsyncCallbackManagerForToolRun | None = None,
         **kwargs: Any,
-    ) -> tuple[str, Any]:
+    ) -> ToolOutput:
         async def progress(task: ProducerTask) -> None:
             data = _event(self.name, task)
             if run_manager is not None and run_manager.inheritable_handlers:
@@ -230,7 +238,7 @@ class ProducerTool(BaseTool):
                 self._start(args, kwargs), seen.then(progress)
             )
             content = result_content(self, self.content(artifact), artifact)
-            return _dumps(_with_journal(content, artifact)), artifact
+            return ToolOutput(_dumps(_with_journal(content, artifact)), artifact)
         except Exception as error:
             raise self._tool_exception(error, seen) from error
 
@@ -300,8 +308,12 @@ def _with_journal(content: dict[str, Any], artifact: Any) -> dict[str, Any]:
     return {**content, "journal_warning": warning} if warning else content
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+"""Compact JSON, made once (``json.dumps`` with keywords builds an encoder on every call)."""
+
+
 def _dumps(content: dict[str, Any]) -> str:
-    return json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+    return _JSON.encode(content)
 
 
 def _event(tool: str, task: ProducerTask) -> dict[str, Any]:
