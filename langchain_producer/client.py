@@ -95,6 +95,7 @@ class ProducerClient:
             base_url=settings.base_url,
             api_key=settings.api_key,
             retry_policy=self.retry_policy,
+            roster_window=(self.poll_schedule.shared_for, 2 * self.poll_schedule.cap),
         )
 
     def __repr__(self) -> str:

@@ -179,3 +179,77 @@ async def test_a_lone_async_look_does_not_wait_for_company(monkeypatch: pytest.M
     assert (await client.await_task(task_id, max_wait=0)).task_id == task_id
     assert turns == []
     assert lookups(emu) == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# The roster: look-ups also fetch the other followed tasks, for waits woken a little late.
+
+
+def _task(task_id: str, state: str = "processing") -> ProducerTask:
+    return ProducerTask(task_id=task_id, state=state)  # type: ignore[arg-type]
+
+
+def test_a_record_fetched_early_answers_its_wait_once_and_only_while_fresh() -> None:
+    from langchain_producer.drivers.lookups import Roster
+
+    roster = Roster(fresh=0.5, forget=30)
+    assert roster.take("a", now=0) is None and roster.take("b", now=0) is None
+    assert roster.companions(["a"], now=1) == ["b"]  # b is followed: fetched with a
+    roster.keep({"a": _task("a"), "b": _task("b")}, ["a"], now=1)
+    assert roster.take("b", now=1.2) == _task("b")
+    assert roster.take("b", now=1.3) is None, "each early record answers one look-up"
+    roster.keep({"a": _task("a"), "b": _task("b")}, ["a"], now=2)
+    assert roster.take("b", now=2.6) is None, "a record older than fresh is not used"
+
+
+def test_finished_and_silent_tasks_leave_the_roster_and_batches_stay_within_limits() -> None:
+    from langchain_producer._constants import BATCH_MAX_IDS
+    from langchain_producer.drivers.lookups import Roster
+
+    roster = Roster(fresh=0.5, forget=10)
+    for task_id in ("done", "quiet", "live"):
+        roster.take(task_id, now=0)
+    roster.keep({"done": _task("done", "complete")}, ["done"], now=0)
+    roster.take("live", now=30)
+    assert roster.companions(["x"], now=35) == ["live"], "done finished, quiet went silent"
+    many = [f"t{i}" for i in range(BATCH_MAX_IDS)]
+    for task_id in many:
+        roster.take(task_id, now=41)
+    assert len(["x", *roster.companions(["x"], now=41)]) == BATCH_MAX_IDS
+    assert roster.companions(many, now=41) == []
+
+
+def test_an_error_for_another_task_is_not_kept_for_it() -> None:
+    from langchain_producer.drivers.lookups import Roster
+
+    roster = Roster(fresh=0.5, forget=30)
+    roster.take("b", now=0)
+    roster.keep({"a": _task("a"), "b": ProducerError("down")}, ["a"], now=1)
+    assert roster.take("b", now=1.1) is None  # b's own wait asks, and hears of it itself
+
+
+@pytest.mark.parametrize("loaded", [False, True], ids=["idle", "other-core-busy"])
+def test_fifty_threaded_waits_share_look_ups_also_on_a_busy_machine(loaded: bool) -> None:
+    # Poll rounds far longer than the spread of the tasks' finish times, as with real songs
+    # (minutes, polled every few seconds): then sharing is limited only by how far apart a
+    # busy machine wakes the threads. The load: a second process spinning on the other core.
+    import subprocess
+    import sys
+
+    def costs(n: int) -> int:
+        emu = ProducerEmulator(pending_seconds=0, processing_seconds=0.9)
+        client = ProducerClient(api_key="k", transport=emu.transport, poll_interval=0.6)
+        ids = submitted(client, n)
+        since = lookups(emu)
+        with ThreadPoolExecutor(max_workers=n) as pool:
+            assert all(t.is_complete for t in pool.map(lambda i: client.wait(i, max_wait=10), ids))
+        return lookups(emu) - since
+
+    spin = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if loaded else None
+    try:
+        one, fifty = costs(1), costs(MANY)
+    finally:
+        if spin is not None:
+            spin.kill()
+            spin.wait()
+    assert fifty <= 1.5 * one + 1, (fifty, one)

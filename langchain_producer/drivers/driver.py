@@ -78,6 +78,8 @@ class Driver:
         base_url: Where the API lives (paths of ``Send`` steps are relative to it).
         api_key: Sent as the bearer token; masked in every error that repeats it.
         retry_policy: What the shared look-ups retry with.
+        roster_window: How long a record fetched for another wait stays usable, and how long
+            a wait that stopped asking stays on the roster (``lookups.Roster``).
         clock: Time and chance (a test passes a fake one; ``clock`` may be replaced).
     """
 
@@ -88,6 +90,7 @@ class Driver:
         base_url: str,
         api_key: SecretStr,
         retry_policy: RetryPolicy,
+        roster_window: tuple[float, float] = (0.0, 0.0),
         clock: Clock | None = None,
     ) -> None:
         self.connections = connections
@@ -96,6 +99,7 @@ class Driver:
         self._secret = api_key.get_secret_value()
         self._headers = {"Authorization": f"Bearer {self._secret}", "Accept": "application/json"}
         self.clock = clock or Clock()
+        self.roster_window = roster_window
         self._thread_lookups = ThreadLookups(self)
         self._async_lookups: dict[asyncio.AbstractEventLoop, AsyncLookups] = {}
         self._lock = threading.Lock()

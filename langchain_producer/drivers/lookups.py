@@ -7,16 +7,23 @@ for two turns of the event loop (no time at all); threads woken together gather 
 as newcomers keep joining (ToolNode runs sync tools in a thread pool), and a lone look-up goes
 at once. Both then run the same
 plan, ``_polling.look_up``, and hand each waiter its own task or its own copy of the error.
+
+On a busy machine threads wake (and start) tens of milliseconds apart, longer than any
+gathering can wait for; so each look-up also asks for the other tasks on the ``Roster`` (those
+this client's waits follow) and keeps their records briefly for waits that come a little late,
+and a thread's first look, while others run, waits for the poll grid's next tick.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import math
 import threading
 import time
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from langchain_producer._constants import BATCH_MAX_IDS
 from langchain_producer.errors import ProducerError
 from langchain_producer.models import ProducerTask
 from langchain_producer.protocol.polling import Found, look_up
@@ -34,6 +41,7 @@ class Runner(Protocol):
 
     retry_policy: RetryPolicy
     async_running: int
+    roster_window: tuple[float, float]
 
     def run(self, plan: Plan[T], /) -> T: ...
     async def arun(self, plan: Plan[T], /) -> T: ...
@@ -63,6 +71,63 @@ def _settle(waiting: Waiting, found: Found | BaseException) -> None:
                 future.set_result(outcome)
 
 
+class Roster:
+    """The tasks this client's waits are following, and records fetched for them early.
+
+    Every shared look-up also asks for the other followed tasks (filling its batch request),
+    and keeps their records for ``fresh`` seconds: a wait woken a little late (a busy machine
+    wakes threads tens of milliseconds apart) finds its record instead of sending its own
+    request. A wait that stops asking (finished, timed out, cancelled) leaves the roster once
+    its task is seen finished, or after ``forget`` seconds. Not thread-safe: its owner locks.
+    """
+
+    def __init__(self, fresh: float, forget: float) -> None:
+        self.fresh = fresh
+        self.forget = forget
+        self._asked: dict[str, float] = {}  # followed task id -> when its wait last asked
+        self._early: dict[str, tuple[float, ProducerTask]] = {}  # id -> (fetched at, record)
+
+    def newcomer(self, task_id: str) -> bool:
+        """Whether ``task_id`` is not followed yet (its wait's first look)."""
+        return task_id not in self._asked
+
+    def next_tick(self, now: float) -> float:
+        """Seconds to the next tick of the grid the poll schedule wakes waits on."""
+        grid = self.fresh / 2
+        return math.ceil(now / grid) * grid - now if grid > 0 else 0.0
+
+    def take(self, task_id: str, now: float) -> ProducerTask | None:
+        """Note that ``task_id``'s wait asks now; its record if one was fetched for it early
+        enough (each record answers one look-up)."""
+        self._asked[task_id] = now
+        early = self._early.pop(task_id, None)
+        return early[1] if early is not None and now - early[0] <= self.fresh else None
+
+    def companions(self, asking: list[str], now: float) -> list[str]:
+        """Other followed tasks to ask for in the same request (up to a full batch)."""
+        if self.fresh <= 0:
+            return []
+        for task_id in [t for t, at in self._asked.items() if now - at > self.forget]:
+            del self._asked[task_id]
+        for task_id in [t for t, (at, _) in self._early.items() if now - at > self.fresh]:
+            del self._early[task_id]
+        room = BATCH_MAX_IDS - len(asking)
+        asked = set(asking)
+        others = [t for t in self._asked if t not in asked and t not in self._early]
+        return others[:room] if room > 0 else []
+
+    def keep(self, found: Found, asking: list[str], now: float) -> None:
+        """Keep the records fetched early for others; stop following finished tasks."""
+        asked = set(asking)
+        for task_id, outcome in found.items():
+            if isinstance(outcome, ProducerError):
+                continue  # its own wait will ask, and hear of it
+            if task_id not in asked:
+                self._early[task_id] = (now, outcome)
+            elif outcome.is_terminal:
+                self._asked.pop(task_id, None)
+
+
 def _only(found: Found) -> ProducerTask:
     """The one task a lone look-up asked for, or its error (as ``_settle`` would give it)."""
     [(task_id, outcome)] = found.items()
@@ -81,8 +146,12 @@ class AsyncLookups:
         self._driver = driver
         self._waiting: dict[str, list[_Future]] = {}
         self._flush: asyncio.Task[None] | None = None
+        self._roster = Roster(*driver.roster_window)
 
     async def get(self, task_id: str) -> ProducerTask:
+        early = self._roster.take(task_id, time.monotonic())
+        if early is not None:
+            return early
         if self._flush is None and self._driver.async_running <= 1:
             # Alone (no other coroutine runs a plan of this client): no one can join, so no
             # future and no task to gather them, ~20 us a call.
@@ -100,12 +169,14 @@ class AsyncLookups:
             for _ in range(self.gather_turns):
                 await asyncio.sleep(0)
         waiting, self._waiting, self._flush = self._waiting, {}, None
-        policy = self._driver.retry_policy
+        policy, asking = self._driver.retry_policy, list(waiting)
+        ids = asking + self._roster.companions(asking, time.monotonic())
         try:
-            found = await self._driver.arun(look_up(list(waiting), policy))
+            found = await self._driver.arun(look_up(ids, policy))
         except BaseException as error:  # every waiter must hear of it, whatever it is
             _settle(waiting, error)
             raise
+        self._roster.keep(found, asking, time.monotonic())
         _settle(waiting, found)
 
 
@@ -118,8 +189,8 @@ class ThreadLookups:
     everyone; threads that ask while it is in flight go together in its next one.
     """
 
-    quiet = 0.002
-    gather_max = 0.02
+    quiet = 0.01
+    gather_max = 0.1
 
     def __init__(self, driver: Runner) -> None:
         self._driver = driver
@@ -127,6 +198,7 @@ class ThreadLookups:
         self._waiting: dict[str, list[_Future]] = {}
         self._leading = False
         self._running = 0  # sync plans of this client running now: who may ask soon
+        self._roster = Roster(*driver.roster_window)
 
     def enter(self) -> None:
         """A thread starts running a plan of this client (it may ask for a look-up soon)."""
@@ -140,7 +212,21 @@ class ThreadLookups:
 
     def get(self, task_id: str) -> ProducerTask:
         with self._lock:
+            now = time.monotonic()
+            newcomer = self._roster.newcomer(task_id)
+            early = self._roster.take(task_id, now)
             alone = self._running <= 1 and not self._leading
+        if early is not None:
+            return early
+        if newcomer and not alone:
+            # A wait starting while others run: on the roster now, it sleeps to the grid's next
+            # tick, where the first thread awake asks for everyone (threads start far apart on
+            # a busy machine; their first looks would each go alone).
+            time.sleep(self._roster.next_tick(now))
+            with self._lock:
+                early = self._roster.take(task_id, time.monotonic())
+            if early is not None:
+                return early
         if alone:  # no other thread runs a plan of this client: no one to gather or settle
             return _only(self._driver.run(look_up([task_id], self._driver.retry_policy)))
         future: concurrent.futures.Future[ProducerTask] = concurrent.futures.Future()
@@ -182,8 +268,11 @@ class ThreadLookups:
             waiting = self._take()
             if not waiting:
                 return
+            asking = list(waiting)
+            with self._lock:
+                ids = asking + self._roster.companions(asking, time.monotonic())
             try:
-                found = self._driver.run(look_up(list(waiting), policy))
+                found = self._driver.run(look_up(ids, policy))
             except Exception as error:  # each waiter hears of it; the next batch still goes
                 _settle(waiting, error)
                 continue
@@ -192,4 +281,6 @@ class ThreadLookups:
                 while rest := self._take():
                     _settle(rest, error)
                 raise
+            with self._lock:
+                self._roster.keep(found, asking, time.monotonic())
             _settle(waiting, found)

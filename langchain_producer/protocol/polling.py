@@ -74,6 +74,13 @@ class PollSchedule:
     factor: float = 1.5
     cap: float = 15.0
 
+    @property
+    def shared_for(self) -> float:
+        """How long a record one wait's look-up brought back for another wait still answers
+        that wait's own look-up: half of ``first``, within the jitter of waits woken together
+        on a busy machine, and well short of any wait's next look."""
+        return self.first / 2
+
     def interval(self, poll: int) -> float:
         return min(self.cap, self.first * self.factor**poll)
 
