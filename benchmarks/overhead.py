@@ -1,0 +1,169 @@
+"""Section 1: what a tool call costs beside LangChain's own floor (the same bare request in a
+minimal ``BaseTool``) and a bare request, sync and async, on a loopback server and in-process."""
+
+import asyncio
+import cProfile
+import io
+import json
+import pstats
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from langchain_core.tools import BaseTool
+from measure import (
+    AUTH,
+    TASKS_PATH,
+    TOKEN,
+    Samples,
+    ainterleave,
+    finished_task,
+    interleave,
+    summarize,
+)
+from pydantic import BaseModel
+
+from langchain_producer import ProducerToolkit
+from langchain_producer.emulator import ProducerEmulator
+
+
+def bench_overhead(
+    rounds: int, block: int, profile: bool, alongside: Callable[[str, str, str], Any] | None
+) -> dict[str, Any]:
+    """Section 1; ``alongside(base_url, audio_task, lyrics_task)`` runs on the same loopback
+    server while it is up (the MCP comparison), its result kept under ``"mcp"``."""
+    emu = ProducerEmulator(pending_seconds=0, processing_seconds=0)
+    results: dict[str, Any] = {}
+    with emu.serve() as server:
+        base_url = server.base_url
+        with httpx.Client(base_url=base_url, headers=AUTH) as setup:
+            task_id = finished_task(setup.post)
+            lyrics = setup.post("/producer/lyrics", json={"prompt": "bench"})
+            lyrics_task = str(lyrics.json()["task_id"])
+        results["server"] = _overhead_pair(base_url, None, task_id, rounds, block)
+        if alongside is not None:
+            results["mcp"] = alongside(base_url, task_id, lyrics_task)
+    in_process = emu.transport
+    with httpx.Client(base_url=emu.base_url, headers=AUTH, transport=in_process) as setup:
+        task_id = finished_task(setup.post)
+    results["in_process"] = _overhead_pair(emu.base_url, in_process, task_id, rounds, block)
+
+    # Does the emulator's stdlib server dominate? Compare a loopback round trip with the same
+    # bare request handed to the emulator in-process (its handler + httpx, no socket).
+    server_bare = results["server"]["sync"]["bare httpx.Client.post"]["median_us"]
+    local_bare = results["in_process"]["sync"]["bare httpx.Client.post"]["median_us"]
+    results["server_share"] = {
+        "loopback_bare_us": server_bare,
+        "in_process_bare_us": local_bare,
+        "socket_and_stdlib_server_us": round(server_bare - local_bare, 1),
+        "share_of_bare_request": round((server_bare - local_bare) / server_bare, 2),
+    }
+    if profile:
+        results["profile"] = profile_tool(emu, task_id)
+    return results
+
+
+class FloorArgs(BaseModel):
+    task_id: str
+
+
+class BareRequestTool(BaseTool):
+    """The least any LangChain tool can cost: BaseTool's own machinery around a bare request.
+
+    Measured beside our tool, it splits the overhead into LangChain's share and ours.
+    """
+
+    name: str = "bare_request"
+    description: str = "Posts the benchmark's look-up with a bare httpx client."
+    args_schema: type[BaseModel] = FloorArgs
+    sync_post: Any = None
+    async_post: Any = None
+
+    def _run(self, task_id: str) -> object:
+        return self.sync_post()
+
+    async def _arun(self, task_id: str) -> object:
+        return await self.async_post()
+
+
+def _overhead_pair(
+    base_url: str, transport: Any, task_id: str, rounds: int, block: int
+) -> dict[str, Any]:
+    """Sync then async: bare request, ProducerClient and the tool, interleaved."""
+    url = base_url + TASKS_PATH
+    body = {"action": "retrieve", "id": task_id}
+    toolkit = ProducerToolkit(
+        api_key=TOKEN, base_url=base_url, get_task_wait=0, transport=transport
+    )
+    client = toolkit.producer_client
+    tool = next(t for t in toolkit.get_tools() if t.name == "producer_get_task")
+    args = {"task_id": task_id}
+    tool_call = {"type": "tool_call", "id": "call-1", "name": tool.name, "args": args}
+    bare = httpx.Client(headers=AUTH, transport=transport)
+    abare = httpx.AsyncClient(headers=AUTH, transport=transport)
+    floor = BareRequestTool(sync_post=lambda: bare.post(url, json=body).json(), async_post=None)
+    assert json.loads(tool.invoke(args))["state"] == "complete"
+
+    sync = interleave(
+        {
+            "bare httpx.Client.post": lambda: bare.post(url, json=body).json(),
+            "ProducerClient.get_task": lambda: client.get_task(task_id),
+            "tool.invoke(dict)": lambda: tool.invoke(args),
+            "tool.invoke(ToolCall)": lambda: tool.invoke(tool_call),
+            "floor: bare request in a BaseTool": lambda: floor.invoke(args),
+        },
+        rounds,
+        block,
+    )
+    bare.close()
+
+    async def bare_post() -> object:
+        return (await abare.post(url, json=body)).json()
+
+    floor.async_post = bare_post
+
+    async def run_async() -> Samples:
+        try:
+            return await ainterleave(
+                {
+                    "bare httpx.AsyncClient.post": bare_post,
+                    "ProducerClient.aget_task": lambda: client.aget_task(task_id),
+                    "ProducerClient.await_task(max_wait=0)": lambda: client.await_task(
+                        task_id, max_wait=0
+                    ),
+                    "tool.ainvoke(dict)": lambda: tool.ainvoke(args),
+                    "floor: bare request in a BaseTool": lambda: floor.ainvoke(args),
+                },
+                rounds,
+                block,
+            )
+        finally:
+            await abare.aclose()
+            await client.aclose()
+
+    asynchronous = asyncio.run(run_async())
+    client.close()
+    return {
+        "sync": summarize(sync, "bare httpx.Client.post"),
+        "async": summarize(asynchronous, "bare httpx.AsyncClient.post"),
+    }
+
+
+def profile_tool(emu: ProducerEmulator, task_id: str, calls: int = 1000) -> str:
+    """cProfile of ``calls`` sync tool invokes on the in-process transport."""
+    toolkit = ProducerToolkit(
+        api_key=TOKEN, base_url=emu.base_url, get_task_wait=0, transport=emu.transport
+    )
+    tool = next(t for t in toolkit.get_tools() if t.name == "producer_get_task")
+    args = {"task_id": task_id}
+    tool.invoke(args)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(calls):
+        tool.invoke(args)
+    profiler.disable()
+    text = io.StringIO()
+    stats = pstats.Stats(profiler, stream=text).strip_dirs()
+    stats.sort_stats("cumulative").print_stats(35)
+    stats.sort_stats("tottime").print_stats(20)
+    return text.getvalue()
