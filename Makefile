@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-postgres test-server demo lint format bench clean
+.PHONY: test test-postgres test-server test-dist dist demo lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,16 @@ $(VENV)/.installed-server: pyproject.toml | $(STAMP)
 test-server: $(VENV)/.installed-server
 	PRODUCER_REQUIRE_AGENT_SERVER=1 $(PYTEST) -m agent_server -rs tests/test_agent_server.py
 
+# A wheel and an sdist in dist/, checked by twine. `make test-dist` installs the wheel in a clean
+# venv (nothing from the checkout) and runs the README's quickstart there (tests/test_dist.py).
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --installer uv --outdir dist .
+	$(BIN)/twine check --strict dist/*
+
+test-dist: $(STAMP)
+	$(PYTEST) -m dist -rs tests/test_dist.py
+
 # The demo gets its own small venv: only the package and its `examples` extra, no test tools.
 DEMO_VENV ?= .venv-demo
 DEMO_STAMP := $(DEMO_VENV)/.installed
@@ -60,4 +70,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/resume.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_VENV) dist out .pytest_cache .mypy_cache .ruff_cache
