@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-postgres test-server test-dist dist demo lint format bench clean
+.PHONY: test test-postgres test-server test-versions test-dist dist demo lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,13 +15,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check langchain_producer tests examples benchmarks
-	$(BIN)/ruff format --check langchain_producer tests examples benchmarks
+	$(BIN)/ruff check langchain_producer tests examples benchmarks scripts
+	$(BIN)/ruff format --check langchain_producer tests examples benchmarks scripts
 	$(BIN)/mypy
 
 format: $(STAMP)
-	$(BIN)/ruff format langchain_producer tests examples benchmarks
-	$(BIN)/ruff check --fix langchain_producer tests examples benchmarks
+	$(BIN)/ruff format langchain_producer tests examples benchmarks scripts
+	$(BIN)/ruff check --fix langchain_producer tests examples benchmarks scripts
 
 # Sockets may only reach loopback: the emulator's server and the notebook kernel live there.
 # PostgreSQL and the Agent Server have targets of their own (each starts its server).
@@ -40,6 +40,23 @@ $(VENV)/.installed-server: pyproject.toml | $(STAMP)
 
 test-server: $(VENV)/.installed-server
 	PRODUCER_REQUIRE_AGENT_SERVER=1 $(PYTEST) -m agent_server -rs tests/test_agent_server.py
+
+# The suite (as in `make test`, without the lint) on the lowest declared version of every runtime
+# dependency and on the newest, each in a venv of its own (.venv-lowest, .venv-newest, reused
+# while pyproject.toml is unchanged), each run printing its resolved set first; then on the newest
+# with each other Python in VERSIONS_PYTHONS that this machine has (no registry offers one: see
+# scripts/test_versions.py). Needs only the registries: the venvs are made with uv.
+VERSIONS_PYTHONS ?= 3.12 3.13
+# Every run goes, even after one fails; the target fails if any did.
+test-versions: $(STAMP)
+	failed=""; \
+	$(BIN)/python scripts/test_versions.py lowest --python $(PYTHON) || failed="$$failed lowest"; \
+	$(BIN)/python scripts/test_versions.py newest --python $(PYTHON) || failed="$$failed newest"; \
+	for version in $(VERSIONS_PYTHONS); do \
+		$(BIN)/python scripts/test_versions.py newest --python-version $$version \
+			|| failed="$$failed newest-py$$version"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "test-versions failed:$$failed"; exit 1; fi
 
 # A wheel and an sdist in dist/, checked by twine. `make test-dist` installs the wheel in a clean
 # venv (nothing from the checkout) and runs the README's quickstart there (tests/test_dist.py).
@@ -70,4 +87,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/resume.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_VENV) dist out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_VENV) .venv-lowest* .venv-newest* dist out .pytest_cache .mypy_cache .ruff_cache
