@@ -202,7 +202,8 @@ class ProducerToolkit(BaseToolkit):
         if issubclass(cls, AudioTool):
             settings.update(wait=self.wait, max_wait=self.max_wait)
         elif issubclass(cls, TaskLookupTool):
-            settings.update(max_wait=self.get_task_wait)
+            # The look-up tools tell the guard how paid tasks ended (billed or not).
+            settings.update(max_wait=self.get_task_wait, spending_guard=self._guard)
         if cls.billable:
             settings.update(spending_guard=self._guard, approve_paid_calls=self.approve_paid_calls)
         return cls(**settings)

@@ -70,7 +70,7 @@ def test_task_states_are_explained_fully_once_and_briefly_wherever_a_task_starts
 def test_paid_tools_say_so_and_free_tools_say_so() -> None:
     for tool in _tools():
         description = tool.description
-        if tool.metadata == {"billable": True}:
+        if tool.metadata["billable"] is True:
             assert "Paid per call: never repeat one." in description, tool.name
         else:
             assert "Free." in description, tool.name

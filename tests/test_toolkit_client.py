@@ -37,7 +37,10 @@ def test_toolkit_offers_the_reference_servers_18_tools_on_one_client() -> None:
     assert {id(tool.client) for tool in tools} == {id(toolkit.producer_client)}  # type: ignore[attr-defined]
     for tool in tools:
         assert tool.handle_tool_error is True
-        assert tool.metadata == {"billable": tool.name not in FREE}
+        billable = tool.name not in FREE
+        assert tool.metadata["billable"] is billable
+        assert tool.tags == ["producer", "billable" if billable else "free"]
+        assert tool.metadata.get("producer_action") == (tool.paid_action() if billable else None)
 
 
 def test_get_tools_filters_by_name_and_by_billing() -> None:

@@ -40,6 +40,8 @@ from langchain_producer.errors import (
     SpendingLimitError,
     SubmissionUncertainError,
 )
+from langchain_producer.models import ProducerTask
+from langchain_producer.safety.billing import IF_IT_SUCCEEDS, UNKNOWN, Billed
 from langchain_producer.safety.context import NO_THREAD
 from langchain_producer.safety.ledgers import NAMESPACE as NAMESPACE  # where the counts live
 from langchain_producer.safety.ledgers import MemoryLedger, Scope, StoreLedger
@@ -72,8 +74,11 @@ class SpentCall:
         action: The Producer action (``generate``, ``extend``, ..., ``lyrics``, ``wav``).
         tool: The tool that made it.
         thread_id: The LangGraph thread, or None outside one.
-        state: ``accepted`` (billed), ``uncertain`` (the answer was lost: it may have been
-            accepted, so it counts) or ``sending`` (sent, answer not back yet).
+        state: ``accepted`` (the service took it; billed only if it succeeds), ``succeeded``
+            (billed), ``failed`` (not billed, as the vendor generally does not bill failed
+            tasks), ``uncertain`` (the answer was lost: it may have been accepted, so it counts)
+            or ``sending`` (sent, answer not back yet). A call moves from ``accepted`` to
+            ``succeeded`` or ``failed`` when the toolkit's own tools see its task end.
         task_id: The paid task id, once known.
         at: When it was reserved (seconds since the epoch).
     """
@@ -81,21 +86,38 @@ class SpentCall:
     action: str
     tool: str | None
     thread_id: str | None
-    state: Literal["sending", "accepted", "uncertain"]
+    state: Literal["sending", "accepted", "succeeded", "failed", "uncertain"]
     task_id: str | None = None
     at: float = field(default_factory=time.time)
+
+    @property
+    def billed(self) -> Billed:
+        """True (succeeded), False (failed), ``"if it succeeds"`` or ``"unknown"``."""
+        if self.state == "succeeded":
+            return True
+        if self.state == "failed":
+            return False
+        return IF_IT_SUCCEEDS if self.state == "accepted" else UNKNOWN
 
 
 @dataclass(frozen=True)
 class Spending:
     """What a toolkit's paid tools spent in this process (``ProducerToolkit.spending()``).
 
+    The limit counts what the service accepted (whatever became of it: the safe side, it can
+    never let one more job start than it allows); the vendor bills what succeeded.
+
     Attributes:
-        paid_calls: Calls that count against the limit: accepted, uncertain or being sent.
+        paid_calls: Calls that count against the limit: accepted (any outcome), uncertain or
+            being sent.
         max_paid_calls: The toolkit's limit (None: none).
         remaining: Paid calls still allowed by that limit here (None: no limit).
-        by_action: Task ids of the accepted calls, by action.
-        uncertain: Calls whose acceptance is unknown (they count, and may have been billed).
+        by_action: Task ids of the accepted calls, by action, whatever their outcome.
+        billed: Task ids of the calls that succeeded (billed), by action.
+        not_billed: Task ids of the calls whose task failed (generally not billed), by action.
+        pending: Task ids of accepted calls whose outcome no tool has seen yet (billed if
+            they succeed), by action.
+        uncertain: Calls whose acceptance is unknown (they count, and may be billed).
         calls: Every counted call, oldest first.
     """
 
@@ -105,6 +127,9 @@ class Spending:
     by_action: dict[str, list[str]]
     uncertain: tuple[SpentCall, ...]
     calls: tuple[SpentCall, ...]
+    billed: dict[str, list[str]] = field(default_factory=dict)
+    not_billed: dict[str, list[str]] = field(default_factory=dict)
+    pending: dict[str, list[str]] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -154,6 +179,7 @@ class SpendingGuard:
         self._memory = MemoryLedger()
         self._lock = threading.Lock()
         self._calls: dict[str, SpentCall] = {}
+        self._by_task: dict[str, _Settlement] = {}  # accepted, outcome not seen yet
 
     def __repr__(self) -> str:
         return (
@@ -243,10 +269,17 @@ class SpendingGuard:
         """What the guarded tools spent in this process, from oldest to newest."""
         with self._lock:
             calls = tuple(self._calls.values())
-        by_action: dict[str, list[str]] = {}
+        kinds: dict[str, dict[str, list[str]]] = {
+            "by_action": {},
+            "billed": {},
+            "not_billed": {},
+            "pending": {},
+        }
+        outcome = {"succeeded": "billed", "failed": "not_billed", "accepted": "pending"}
         for call in calls:
-            if call.state == "accepted" and call.task_id:
-                by_action.setdefault(call.action, []).append(call.task_id)
+            if call.state in outcome and call.task_id:
+                kinds["by_action"].setdefault(call.action, []).append(call.task_id)
+                kinds[outcome[call.state]].setdefault(call.action, []).append(call.task_id)
         remaining = (
             None if self.max_paid_calls is None else max(0, self.max_paid_calls - len(calls))
         )
@@ -254,10 +287,29 @@ class SpendingGuard:
             paid_calls=len(calls),
             max_paid_calls=self.max_paid_calls,
             remaining=remaining,
-            by_action=by_action,
             uncertain=tuple(call for call in calls if call.state == "uncertain"),
             calls=calls,
+            **kinds,
         )
+
+    def observe(self, task: ProducerTask) -> None:
+        """Note how a paid task of these tools ended, once a look-up sees it finished:
+        ``succeeded`` (billed) or ``failed`` (not billed). Other tasks are ignored.
+
+        Raises:
+            SpendingStoreError: The store could not be written.
+        """
+        if not task.is_terminal:
+            return
+        with self._lock:
+            settlement = self._by_task.get(task.task_id)
+        if settlement is not None:
+            settlement.ended(task.state == "complete")
+
+    def follows(self, task_id: str) -> bool:
+        """Whether ``task_id`` is a paid task of these tools whose outcome is not known yet."""
+        with self._lock:
+            return task_id in self._by_task
 
     def _record(self, ticket: str, **changes: Any) -> None:
         with self._lock:
@@ -274,6 +326,12 @@ def note_task(settle: Settle, task_id: str) -> None:
     """Record the paid task id of a reservation (``settle`` from ``SpendingGuard.reserve``)."""
     if isinstance(settle, _Settlement):
         settle.note_task(task_id)
+
+
+def note_outcome(settle: Settle, succeeded: bool) -> None:
+    """Record how the accepted call of a reservation ended (its own call saw it finish)."""
+    if isinstance(settle, _Settlement):
+        settle.ended(succeeded)
 
 
 class _Settlement:
@@ -306,6 +364,19 @@ class _Settlement:
 
     def note_task(self, task_id: str) -> None:
         self._write(task_id=task_id)
+        if self.entry.get("state") == "accepted":
+            with self.guard._lock:
+                self.guard._by_task[task_id] = self
+
+    def ended(self, succeeded: bool) -> None:
+        """The accepted call's task ended: succeeded (billed) or failed (not billed)."""
+        if self.entry.get("state") not in ("accepted", "uncertain"):
+            return  # never sent, given back, or already ended
+        task_id = self.entry.get("task_id")
+        if task_id:
+            with self.guard._lock:
+                self.guard._by_task.pop(task_id, None)
+        self._write(state="succeeded" if succeeded else "failed")
 
     def _write(self, **changes: Any) -> None:
         self.entry = {**self.entry, **changes}

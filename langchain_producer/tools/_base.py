@@ -5,12 +5,15 @@ No ``from __future__ import annotations`` here: LangChain resolves the type hint
 every call, and real annotations make that cheap where strings would be compiled each time.
 """
 
+import asyncio
 import json
+import logging
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, ClassVar, Literal, NamedTuple
 
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
+from langchain_core.messages import ToolMessage
 from langchain_core.tools import BaseTool, ToolException
 from langchain_core.tools.base import ArgsSchema
 from pydantic import ConfigDict, Field, ValidationError
@@ -18,13 +21,14 @@ from pydantic.v1 import ValidationError as ValidationErrorV1
 
 from langchain_producer.client import ProducerClient
 from langchain_producer.errors import ProducerError
-from langchain_producer.models import ProducerTask
+from langchain_producer.models import ProducerTask, TaskBatch
 from langchain_producer.params import ToolArgs
 from langchain_producer.protocol.steps import Plan
 from langchain_producer.safety.approval import is_invalid_resume
 from langchain_producer.safety.context import current_thread_id, graph_context
 from langchain_producer.safety.journal import BeforeSubmit, PlanOptions
 from langchain_producer.safety.spending import SpendingGuard
+from langchain_producer.tools import _trace
 from langchain_producer.tools._paid import error_content, paid_plan, result_content
 
 
@@ -32,7 +36,7 @@ class ToolOutput(NamedTuple):
     """What ``_run`` returns: LangChain's ``(content, artifact)`` pair. A plain class, so the
     type hints langchain-core reads from ``_run`` on every call resolve at once."""
 
-    content: str
+    content: str | ToolMessage
     artifact: Any
 
 
@@ -47,6 +51,8 @@ _CALL: ContextVar[ToolCallInput | None] = ContextVar("producer_tool_call", defau
 """The call being run, set by ``ProducerTool.run``/``arun``. LangChain hands a tool its tool call
 id only through their public ``tool_call_id`` keyword, and runs ``_run`` in a copy of the caller's
 context, so a context variable carries the id there without a private override."""
+
+logger = logging.getLogger("langchain_producer")
 
 PROGRESS_EVENT = "producer_task_progress"
 """Name of the custom event sent each time a tool looks at a running task. Its data:
@@ -128,6 +134,9 @@ class ProducerTool(BaseTool):
         super().model_post_init(context)
         if self.metadata is None:
             self.metadata = {"billable": self.billable}
+            if self.billable:
+                self.metadata["producer_action"] = self.paid_action()
+        self.tags = _trace.tags(self.billable, self.tags)
         if not self.description:
             self.description = f"{self.purpose} {self.guidance()}".strip()
 
@@ -213,8 +222,10 @@ class ProducerTool(BaseTool):
         seen = _Seen()
         try:
             artifact = self.client._driver.run(self._start(args, kwargs), seen.then(progress))
+            if ended := self._ended_paid_tasks(artifact):
+                self._observe(ended)
             content = result_content(self, self.content(artifact), artifact)
-            return ToolOutput(_dumps(_with_journal(content, artifact)), artifact)
+            return self._output(_with_journal(content, artifact), artifact)
         except Exception as error:
             raise self._tool_exception(error, seen) from error
 
@@ -237,10 +248,43 @@ class ProducerTool(BaseTool):
             artifact = await self.client._driver.arun(
                 self._start(args, kwargs), seen.then(progress)
             )
+            if ended := self._ended_paid_tasks(artifact):
+                await asyncio.to_thread(self._observe, ended)  # the guard may write a store
             content = result_content(self, self.content(artifact), artifact)
-            return ToolOutput(_dumps(_with_journal(content, artifact)), artifact)
+            return self._output(_with_journal(content, artifact), artifact)
         except Exception as error:
             raise self._tool_exception(error, seen) from error
+
+    def _output(self, content: dict[str, Any], artifact: Any) -> ToolOutput:
+        call = _CALL.get()
+        if call is None or call.tool_call_id is None:
+            return ToolOutput(_dumps(content), artifact)
+        action = self.paid_action() if self.billable else None
+        facts = _trace.facts(content, artifact, action=action, given=call.tool_input)
+        message = _trace.output(_dumps(content), artifact, self.name, call.tool_call_id, facts)
+        return ToolOutput(message, artifact)
+
+    def _ended_paid_tasks(self, artifact: Any) -> list[ProducerTask]:
+        """The finished tasks in a look-up's result that are paid tasks of this toolkit whose
+        outcome is not known yet (a paid tool's own call records its outcome itself)."""
+        guard = self.spending_guard
+        if guard is None or self.billable:
+            return []
+        tasks = artifact.tasks if isinstance(artifact, TaskBatch) else [artifact]
+        return [
+            task
+            for task in tasks
+            if isinstance(task, ProducerTask) and task.is_terminal and guard.follows(task.task_id)
+        ]
+
+    def _observe(self, tasks: list[ProducerTask]) -> None:
+        """Tell the spending guard how these paid tasks ended (billed or not)."""
+        assert self.spending_guard is not None
+        for task in tasks:
+            try:
+                self.spending_guard.observe(task)
+            except Exception:  # the look-up's result must reach the model whatever the store does
+                logger.exception("Could not record a paid task's outcome in the spending count")
 
     def _tool_exception(self, error: Exception, seen: "_Seen") -> Exception:
         """What the model reads when a call fails: always the one error shape, never a crash.

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from langchain_producer.errors import ProducerError, SubmissionUncertainError
 from langchain_producer.protocol.steps import Effect, Plan, Progress, Send
 from langchain_producer.safety.approval import ask_approval
+from langchain_producer.safety.billing import after_acceptance, billing, outcome_of, when_lost
 from langchain_producer.safety.context import graph_context
 from langchain_producer.safety.journal import PlanOptions
-from langchain_producer.safety.spending import Settle, note_task
+from langchain_producer.safety.spending import Settle, note_outcome, note_task
 
 if TYPE_CHECKING:
     from langchain_producer.client import ProducerClient
@@ -114,6 +115,8 @@ def _settled(plan: Plan[T], reserve: Callable[[], Settle]) -> Plan[T]:
         except StopIteration as done:
             if not settled and (last := finish(None, getattr(done.value, "task_id", None))):
                 yield last
+            if settle is not None and (outcome := outcome_of(done.value)) != "running":
+                yield _Off(_ended, settle, outcome == "succeeded")
             return done.value  # type: ignore[no-any-return]
         except BaseException as error:
             if not settled and (last := finish(error, None)):
@@ -142,6 +145,13 @@ def _settled(plan: Plan[T], reserve: Callable[[], Settle]) -> Plan[T]:
 _ABANDONED = SubmissionUncertainError("Abandoned during the send.", endpoint="")
 
 
+def _ended(settle: Settle, succeeded: bool) -> None:
+    try:
+        note_outcome(settle, succeeded)
+    except Exception:  # the result must reach the caller whatever the store does
+        logger.exception("Could not record a paid task's outcome in the spending count")
+
+
 def _settle(settle: Settle, error: BaseException | None, task_id: str | None) -> None:
     try:
         settle(error)
@@ -152,21 +162,33 @@ def _settle(settle: Settle, error: BaseException | None, task_id: str | None) ->
 
 
 def result_content(tool: PaidTool, content: dict[str, Any], artifact: Any) -> dict[str, Any]:
-    """The model's view of a result, saying whether this call was billed."""
+    """The model's view of a result, saying what this call is billed (``safety.billing``)."""
     if not tool.billable:
         return content
-    if getattr(artifact, "resumed", False):
-        return {**content, "billed": False, "billing": "Resumed: billed when first submitted."}
-    return {**content, "billed": True}
+    out = {**content, **billing(artifact, resumed=getattr(artifact, "resumed", False))}
+    guard = tool.spending_guard
+    if out["billed"] is False and guard is not None and guard.limited and "resumed" not in out:
+        out["spending_limit"] = COUNTED_WHETHER_BILLED
+    return out
+
+
+COUNTED_WHETHER_BILLED = (
+    "Counted against the spending limit all the same: the limit counts accepted jobs, so it "
+    "can never let one more start than it allows."
+)
 
 
 def error_content(tool: PaidTool, error: ProducerError) -> dict[str, Any]:
     """The model's view of an error; a paid call that may have been accepted says it counts."""
     content = error.to_dict()
-    if tool.billable and isinstance(error, SubmissionUncertainError):
-        content["billed"] = "unknown"
+    if not tool.billable:
+        return content
+    if isinstance(error, SubmissionUncertainError):
+        content.update(when_lost())
         if tool.spending_guard is not None and tool.spending_guard.limited:
             content["spending_limit"] = (
                 "Counted against the spending limit, since it may have been accepted."
             )
+    elif error.accepted:
+        content.update(after_acceptance())
     return content
