@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 import httpx
 import pytest
+from langgraph.store.base import Op, Result
 from langgraph.store.memory import InMemoryStore
 from starlette.applications import Starlette
 
@@ -52,9 +53,18 @@ def emu(clock: FakeClock) -> Iterator[ProducerEmulator]:
     emulator.webhooks.close()
 
 
-@pytest.fixture
-def store() -> InMemoryStore:
-    return InMemoryStore()
+class SlowStore(InMemoryStore):
+    """A store whose every async call yields to the loop, as a networked one does."""
+
+    async def abatch(self, ops: Iterable[Op]) -> list[Result]:
+        await asyncio.sleep(0.005)
+        return await super().abatch(ops)
+
+
+@pytest.fixture(params=[InMemoryStore, SlowStore], ids=["memory", "yielding"])
+def store(request: pytest.FixtureRequest) -> InMemoryStore:
+    kind: type[InMemoryStore] = request.param
+    return kind()
 
 
 @pytest.fixture
@@ -94,7 +104,8 @@ async def receiver(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 def no_secret_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     caplog.set_level(logging.DEBUG)
     yield
-    ours = [r.getMessage() for r in caplog.records if r.name.split(".")[0] not in SENDERS]
+    records = [r for stage in ("setup", "call") for r in caplog.get_records(stage)]
+    ours = [r.getMessage() for r in records if r.name.split(".")[0] not in SENDERS]
     assert not [line for line in ours if SECRET in line or KEY in line]
 
 
@@ -221,6 +232,8 @@ async def test_forged_callback_records_nothing_until_the_true_one(
     assert recorded(store) == [] and await aconfirmed(store, task_id) is None
     assert woken.calls == []
     assert emu.callbacks[-1]["forged"] is True
+    assert emu.callbacks[-1]["body"]["data"][0]["state"] == "succeeded"  # it claims a song
+    assert "/media/audio/" in emu.callbacks[-1]["body"]["data"][0]["audio_url"]
 
 
 async def test_failing_look_up_answers_503_and_a_later_delivery_records(
@@ -342,7 +355,8 @@ def test_emulator_webhook_body_is_the_synchronous_answer(clock: FakeClock) -> No
 # ----------------------------------------------------------------------------- the helpers
 
 
-def test_callback_url_and_secret_checks(store: InMemoryStore) -> None:
+def test_callback_url_and_secret_checks() -> None:
+    store = InMemoryStore()
     assert callback_url("https://h.example/base/", SECRET) == (
         f"https://h.example/base/producer/callback/{SECRET}"
     )
@@ -354,9 +368,8 @@ def test_callback_url_and_secret_checks(store: InMemoryStore) -> None:
         callback_url("ftp://h.example", SECRET)
 
 
-def test_create_app_without_starlette_names_the_extra(
-    monkeypatch: pytest.MonkeyPatch, store: InMemoryStore
-) -> None:
+def test_create_app_without_starlette_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    store = InMemoryStore()
     monkeypatch.setitem(sys.modules, "starlette.applications", None)
     with pytest.raises(ImportError, match=r"langchain-producer\[webhooks\]"):
         create_app(store=store, secret=SECRET, client=ProducerClient(api_key=KEY))
