@@ -46,12 +46,7 @@ test-server: $(VENV)/.installed-server
 # while pyproject.toml is unchanged), each run printing its resolved set first; then on the newest
 # with each other Python in VERSIONS_PYTHONS that this machine has (no registry offers one: see
 # scripts/test_versions.py). Needs only the registries: the venvs are made with uv.
-# Not 3.13 yet: there 12 tests fail (tests/test_answers.py [deep], [deep-with-id] and
-# tests/test_fault_matrix.py deep_nesting-*): Python 3.13's json reads an answer nested 5,000
-# deep without the RecursionError that protocol/answers.py relies on to call it unreadable, and
-# pydantic then fails to serialise it ("Maximum serialization depth exceeded"). Add 3.13 here
-# once that is fixed (`make test-versions VERSIONS_PYTHONS="3.12 3.13"` shows it).
-VERSIONS_PYTHONS ?= 3.12
+VERSIONS_PYTHONS ?= 3.12 3.13
 # Every run goes, even after one fails; the target fails if any did.
 test-versions: $(STAMP)
 	failed=""; \

@@ -184,7 +184,7 @@ class ProducerClient:
         key: str | None = None,
         before_submit: BeforeSubmit | None = None,
     ) -> ProducerTask:
-        """Submit one ``/producer/audios`` action (billed once accepted).
+        """Submit one ``/producer/audios`` action (billed if the task succeeds).
 
         Args:
             params: The action and its fields, e.g. ``Generate(prompt=...)``, ``Extend(...)``.

@@ -94,7 +94,8 @@ def test_the_sdist_has_the_readme_license_and_tests(dist: Path) -> None:
     sdist = one(dist, "*.tar.gz")
     with tarfile.open(sdist) as archive:
         names = {n.split("/", 1)[1] for n in archive.getnames() if "/" in n}
-    for wanted in ("README.md", "LICENSE", "pyproject.toml", "tests/test_dist.py"):
+    wanted_files = ("README.md", "LICENSE", "CHANGELOG.md", "pyproject.toml", "tests/conftest.py")
+    for wanted in (*wanted_files, "tests/test_dist.py", "tests/faultserver.py"):
         assert wanted in names, f"{wanted} is not in {sdist.name}"
     assert "langchain_producer/py.typed" in names
 

@@ -23,7 +23,7 @@ def test_the_approval_example_asks_before_each_paid_song(tmp_path: Path) -> None
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
     assert out.count("The agent wants to call producer_generate_music") == 3, out
-    assert out.count("billed to the account once the service accepts it") == 3
+    assert out.count("billed to the account if it succeeds") == 3
     assert '"type": "approve"' in out and '"type": "edit"' in out and '"type": "reject"' in out
     assert out.count("complete, billed:") == 2
     assert "rejected_by_reviewer" in out and "Two songs are enough for today." in out

@@ -247,7 +247,10 @@ def test_fifty_threaded_waits_share_look_ups_also_on_a_busy_machine(loaded: bool
 
     spin = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if loaded else None
     try:
-        one, fifty = costs(1), costs(MANY)
+        # The better of two tries: whatever else runs on the machine (a CI neighbour) can
+        # delay a wake-up once; without sharing, every try costs 2 to 4 times one wait.
+        one = costs(1)
+        fifty = min(costs(MANY) for _ in range(2))
     finally:
         if spin is not None:
             spin.kill()

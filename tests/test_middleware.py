@@ -212,15 +212,6 @@ async def test_retry_middleware_after_a_429_adds_nothing_to_the_clients_own_retr
 UNCERTAIN_FAULTS = ["500", "reset", "read_timeout", "502_html"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "With handle_tool_error=False on the tools, ToolRetryMiddleware(max_retries=3) retries "
-        "the ToolException of an uncertain paid submission and the service receives 4 "
-        "submissions for one tool call; nothing in the package refuses to resend a tool call "
-        "whose earlier submission may have been accepted."
-    ),
-)
 @pytest.mark.parametrize("fault", UNCERTAIN_FAULTS)
 async def test_retry_with_handle_tool_error_off_still_sends_once(
     fault: str, evil: FaultServer
@@ -228,8 +219,24 @@ async def test_retry_with_handle_tool_error_off_still_sends_once(
     _, server, attempts, _ = await run_fault_cell(
         fault, OPERATIONS["paid_nowait"], "sync", evil, handle_tool_error=False
     )
+    # With handle_tool_error=False the middleware does retry (4 attempts); the toolkit
+    # remembers that this tool call id already sent its paid request, so attempts 2-4 are
+    # refused before anything is sent (it once made 4 submissions here).
     assert attempts.outcomes == ["raised"] * 4, "precondition: the middleware did retry"
-    assert server.count(AUDIOS) <= 1
+    assert server.count(AUDIOS) == 1
+
+
+async def test_retry_after_acceptance_with_handle_tool_error_off_follows_the_task(
+    evil: FaultServer,
+) -> None:
+    # Accepted, then every look-up fails: the tool raises (handle_tool_error=False) and the
+    # middleware retries. The retries name the accepted task and send nothing.
+    message, server, attempts, _ = await run_fault_cell(
+        "500", OPERATIONS["paid_wait_failing_lookups"], "sync", evil, handle_tool_error=False
+    )
+    assert attempts.outcomes == ["raised"] * 4
+    assert server.count(AUDIOS) == 1
+    assert "already accepted as task" in message.content and "producer_get_task" in message.content
 
 
 @pytest.mark.parametrize("guard", ["max_paid_calls", "retry_on"])
@@ -262,8 +269,9 @@ async def test_with_handle_tool_error_off_a_limit_or_retry_on_keeps_it_to_one(
     try:
         if guard == "max_paid_calls":
             (message,) = tool_messages(agent.invoke(ASK))
-            # Retries 2-4 were refused by the limit, before anything was sent.
-            assert "spending_limit_reached" in message.content
+            # Retries 2-4 were refused before anything was sent: this tool call already sent
+            # its request (and it would have counted against the limit anyway).
+            assert "is not sent again" in message.content
             assert toolkit.spending().paid_calls == 1
         else:
             with pytest.raises(ToolException, match="submission_uncertain"):

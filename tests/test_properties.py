@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import uuid
 from typing import Any
 
 import httpx
@@ -122,7 +123,9 @@ def test_any_arguments_to_any_tool_give_a_valid_request_or_a_clear_refusal(
     name, args = call
     tool = TOOLS[name]
     RECORDER.sent.clear()
-    message = tool.invoke({"type": "tool_call", "id": "c", "name": name, "args": args})
+    # A fresh id per example, as a model gives: the toolkit never sends one tool call twice.
+    call_id = uuid.uuid4().hex
+    message = tool.invoke({"type": "tool_call", "id": call_id, "name": name, "args": args})
     shown = json.loads(message.content)  # valid JSON, whatever came in
     if message.status == "error":
         assert shown["error"] in ("invalid_arguments", "invalid_request"), shown

@@ -195,9 +195,29 @@ def decode(reply: Reply) -> dict[str, Any] | Unreadable:
         return Unreadable("JSON nested too deeply to read", recover_task_id(data))
     except ValueError:  # not JSON, not UTF-8, or an integer too long to convert
         return Unreadable("an answer that is not JSON", recover_task_id(data))
+    if data.count(b"[") + data.count(b"{") > MAX_DEPTH and _depth(value) > MAX_DEPTH:
+        # Python 3.13's json reads nesting that 3.11's refuses (RecursionError); what reads
+        # the answer after it (pydantic among them) would not.
+        return Unreadable("JSON nested too deeply to read", recover_task_id(data))
     if not isinstance(value, dict):
         return Unreadable("JSON that is not an object", recover_task_id(data))
     return value
+
+
+MAX_DEPTH = 100
+"""The deepest nesting an answer may have: the API's own answers nest a few levels."""
+
+
+def _depth(value: Any) -> int:
+    """How deeply ``value`` nests lists and objects (without recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def finite(value: Any) -> float | None:

@@ -87,12 +87,15 @@ class ApprovalDecision(BaseModel):
         return self
 
 
+BILLED_WHEN = (
+    "it is billed to the account if it succeeds (songs when they finish, lyrics, uploads, "
+    "videos and WAV files when they answer); a failed job is generally not billed."
+)
+
+
 def billing_note(tool: str, action: str) -> str:
     """How a reviewer is told what a paid call costs."""
-    return (
-        f"{tool} submits a paid '{action}' job to the Producer service: it is billed to the "
-        "account once the service accepts it."
-    )
+    return f"{tool} submits a paid '{action}' job to the Producer service: {BILLED_WHEN}"
 
 
 class Reviewed(Protocol):

@@ -45,6 +45,7 @@ from langchain_producer.safety.billing import IF_IT_SUCCEEDS, UNKNOWN, Billed
 from langchain_producer.safety.context import NO_THREAD
 from langchain_producer.safety.ledgers import NAMESPACE as NAMESPACE  # where the counts live
 from langchain_producer.safety.ledgers import MemoryLedger, Scope, StoreLedger
+from langchain_producer.safety.repeats import SentCalls
 
 if TYPE_CHECKING:
     from langgraph.store.base import BaseStore
@@ -180,6 +181,8 @@ class SpendingGuard:
         self._lock = threading.Lock()
         self._calls: dict[str, SpentCall] = {}
         self._by_task: dict[str, _Settlement] = {}  # accepted, outcome not seen yet
+        self.sent = SentCalls()
+        """The tool calls whose paid request went out (a retry never sends one again)."""
 
     def __repr__(self) -> str:
         return (

@@ -203,7 +203,7 @@ class ProducerTool(BaseTool):
         # resume it, and tool call ids are only unique within one conversation.
         key = call_id if call_id and current_thread_id() else None
         paid: PlanOptions = {"key": key, "tool": self.name, "before_submit": self.before_submit}
-        return paid_plan(self, self._arguments(args, kwargs), paid)
+        return paid_plan(self, self._arguments(args, kwargs), paid, call_id=call_id)
 
     def _run(
         self,

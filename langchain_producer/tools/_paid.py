@@ -21,6 +21,7 @@ from langchain_producer.safety.spending import Settle, note_outcome, note_task
 
 if TYPE_CHECKING:
     from langchain_producer.client import ProducerClient
+    from langchain_producer.safety.repeats import SentCalls
     from langchain_producer.safety.spending import SpendingGuard
 
 T = TypeVar("T")
@@ -48,8 +49,11 @@ class PaidTool(Protocol):
     def paid_action(self) -> str: ...
 
 
-def paid_plan(tool: PaidTool, arguments: dict[str, Any], paid: PlanOptions) -> Plan[Any]:
-    """The tool's plan, behind its toolkit's approval and spending limit.
+def paid_plan(
+    tool: PaidTool, arguments: dict[str, Any], paid: PlanOptions, *, call_id: str | None = None
+) -> Plan[Any]:
+    """The tool's plan, behind its toolkit's approval and spending limit; ``call_id`` (the tool
+    call id) is never sent twice.
 
     Reads only, until ``interrupt()`` returns: LangGraph re-runs the tool from its start when
     the person answers.
@@ -67,6 +71,8 @@ def paid_plan(tool: PaidTool, arguments: dict[str, Any], paid: PlanOptions) -> P
         used_up = guard is not None and (yield _Off(guard.used_up, thread_id, store))
         if not used_up:
             arguments = ask_approval(tool, action, arguments, context)
+    if guard is not None and call_id:
+        _refuse_a_second_send(guard.sent, call_id, tool.name, arguments, bool(paid.get("key")))
     plan = tool.plan(paid, **arguments)
     if guard is None:
         return (yield from plan)
@@ -74,7 +80,35 @@ def paid_plan(tool: PaidTool, arguments: dict[str, Any], paid: PlanOptions) -> P
     def reserve() -> Settle:
         return guard.reserve(action, tool=tool.name, thread_id=thread_id, store=store)
 
-    return (yield from _settled(plan, reserve))
+    def sent(task_id: str | None) -> None:
+        if call_id:
+            guard.sent.note(call_id, tool.name, arguments, task_id)
+
+    return (yield from _settled(plan, reserve, sent))
+
+
+def _refuse_a_second_send(
+    calls: SentCalls, call_id: str, tool: str, arguments: dict[str, Any], journalled: bool
+) -> None:
+    """Refuse to send a tool call whose paid request already went out in this process
+    (``safety.repeats``). A journalled call (in a thread) that was accepted is left to the
+    journal, which resumes it without paying."""
+    sent, task_id = calls.earlier(call_id, tool, arguments)
+    if not sent or (journalled and task_id):
+        return
+    if task_id is None:
+        raise SubmissionUncertainError(
+            f"This tool call ({call_id}) already sent its paid request once and the answer "
+            "was lost: it is not sent again.",
+            endpoint="",
+            hint=(
+                "The job may exist and be billed if it succeeds: do not call again blindly; "
+                "check the account's recent tasks first."
+            ),
+        )
+    raise ProducerError(
+        f"This tool call ({call_id}) was already accepted as task {task_id}: it is not sent again."
+    ).following([task_id])
 
 
 class _Off(Effect[Any]):
@@ -92,7 +126,9 @@ class _Off(Effect[Any]):
         return await asyncio.to_thread(self.function, *self.args)
 
 
-def _settled(plan: Plan[T], reserve: Callable[[], Settle]) -> Plan[T]:
+def _settled(
+    plan: Plan[T], reserve: Callable[[], Settle], sent: Callable[[str | None], None]
+) -> Plan[T]:
     """``plan``, reserving a place right before its first request and settling after.
 
     The first request is the paid one: a call the journal resumes sends none, so it never
@@ -105,7 +141,11 @@ def _settled(plan: Plan[T], reserve: Callable[[], Settle]) -> Plan[T]:
     def finish(error: BaseException | None, task_id: str | None) -> _Off | None:
         nonlocal settled
         settled = True
-        return None if settle is None else _Off(_settle, settle, error, task_id)
+        if settle is None:
+            return None
+        if error is None or isinstance(error, SubmissionUncertainError):
+            sent(task_id if error is None else None)  # it went out: never send it again
+        return _Off(_settle, settle, error, task_id)
 
     reply: Any = None
     failure: BaseException | None = None
