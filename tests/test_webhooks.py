@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import threading
+import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
@@ -373,3 +375,33 @@ def test_create_app_without_starlette_names_the_extra(monkeypatch: pytest.Monkey
     monkeypatch.setitem(sys.modules, "starlette.applications", None)
     with pytest.raises(ImportError, match=r"langchain-producer\[webhooks\]"):
         create_app(store=store, secret=SECRET, client=ProducerClient(api_key=KEY))
+
+
+def test_over_the_network_with_uvicorn_and_the_real_clock(store: InMemoryStore) -> None:
+    """The emulator's plain (sync) delivery over loopback HTTP to the app served by uvicorn,
+    run as the module docstring says: without an access log, which would print the secret."""
+    uvicorn = pytest.importorskip("uvicorn")
+    emu = ProducerEmulator(api_key=KEY, pending_seconds=0.02, processing_seconds=0.05)
+    woken = Woken()
+    lookups_client = ProducerClient(api_key=KEY, transport=emu.transport)
+    app = create_app(store=store, secret=SECRET, client=lookups_client, on_confirmed=woken)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, access_log=False, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 5
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        url = callback_url(f"http://127.0.0.1:{port}", SECRET)
+        client = ProducerClient(api_key=KEY, transport=emu.transport, callback_url=url, store=store)
+        task_id = client.submit(Generate(prompt="lo-fi"), key="net").task_id
+        while confirmed(store, task_id) is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        task = confirmed(store, task_id)
+        assert task is not None and task.is_complete
+        assert [c["status"] for c in emu.callbacks] == [200] and len(woken.calls) == 1
+    finally:
+        server.should_exit = True
+        thread.join(5)
