@@ -179,7 +179,7 @@ class _Receiver:
     async def _answer(self, request: Request) -> Answer:
         given = request.path_params.get("secret", "")
         if not hmac.compare_digest(str(given).encode(), self.secret):
-            return 404, {"detail": "Not Found"}, None
+            return 404, {}, None  # answered as Starlette answers any unknown path
         raw = await self._read(request)
         if raw is None:
             return 413, {"error": f"body over {self.max_body} bytes"}, None
@@ -303,7 +303,7 @@ def create_app(
     try:
         from starlette.applications import Starlette
         from starlette.background import BackgroundTask
-        from starlette.responses import JSONResponse, Response
+        from starlette.responses import JSONResponse, PlainTextResponse, Response
         from starlette.routing import Route
     except ImportError as error:
         raise ImportError(f"The webhook receiver needs Starlette: {INSTALL_HINT}") from error
@@ -315,6 +315,8 @@ def create_app(
 
     async def callback(request: Request) -> Response:
         status, body, wake = await receiver.answer(request)
+        if status == 404:  # a wrong secret looks like no route at all
+            return PlainTextResponse("Not Found", status_code=404)
         background = BackgroundTask(receiver.wake, *wake) if wake is not None else None
         return JSONResponse(body, status_code=status, background=background)
 

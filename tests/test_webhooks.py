@@ -156,6 +156,9 @@ async def test_wrong_secret_is_404_and_records_nothing(
         assert response.status_code == 404
     assert recorded(store) == [] and lookups(emu) == before
     assert not [r for r in caplog.records if r.name.startswith("langchain_producer")]
+    nowhere = await post(receiver, genuine(emu, task_id), "/no/such/route")
+    assert (response.status_code, response.text) == (nowhere.status_code, nowhere.text)
+    assert dict(response.headers) == dict(nowhere.headers)  # nothing tells the route apart
 
 
 async def test_oversized_body_is_413(
