@@ -408,3 +408,40 @@ def test_over_the_network_with_uvicorn_and_the_real_clock(store: InMemoryStore) 
     finally:
         server.should_exit = True
         thread.join(5)
+
+
+def test_a_tool_call_in_a_graph_thread_is_confirmed_with_its_thread(store: InMemoryStore) -> None:
+    """A real agent run journals the song under its thread; the emulator's callback reaches the
+    receiver while the tool waits, and ``on_confirmed`` is told the thread to wake later."""
+    from langchain.agents import create_agent
+    from langchain_core.messages import HumanMessage
+    from langgraph.checkpoint.memory import InMemorySaver
+    from test_agent import DONE, GENERATE, ScriptedModel
+
+    from langchain_producer import ProducerToolkit
+
+    emu = ProducerEmulator(api_key=KEY, pending_seconds=0.02, processing_seconds=0.05)
+    woken = Woken()
+    lookups_client = ProducerClient(api_key=KEY, transport=emu.transport)
+    app = create_app(store=store, secret=SECRET, client=lookups_client, on_confirmed=woken)
+    emu.webhooks.async_transport = httpx.ASGITransport(app)
+    toolkit = ProducerToolkit(
+        api_key=KEY, transport=emu.transport, callback_url=URL, poll_interval=0.02
+    )
+    model = ScriptedModel(script=[GENERATE, DONE])
+    agent = create_agent(model, toolkit.get_tools(), checkpointer=InMemorySaver(), store=store)
+    ask = {"messages": [HumanMessage("Make me a lo-fi beat.")]}
+    agent.invoke(ask, {"configurable": {"thread_id": "thread.1"}})
+    deadline = time.monotonic() + 3
+    while not woken.calls and time.monotonic() < deadline:
+        time.sleep(0.02)
+    emu.webhooks.close()
+    [(task, entry)] = woken.calls
+    assert (entry.thread_id, entry.key, entry.tool) == (
+        "thread.1",
+        "call-gen",
+        "producer_generate_music",
+    )
+    stored = store.get(CALLBACKS, task.task_id)
+    assert stored is not None and stored.value["thread_id"] == "thread.1"
+    assert confirmed(store, task.task_id) == task
