@@ -45,3 +45,13 @@ def crash_server(crash_emulator: ProducerEmulator) -> Iterator[EmulatorServer]:
     """``crash_emulator`` served on a loopback port (child processes reach it there)."""
     with crash_emulator.serve() as running:
         yield running
+
+
+@pytest.fixture
+def evil() -> Iterator[Any]:
+    """The other host the fault server's 3xx faults point at: it must never see a request."""
+    from faultserver import FaultServer
+
+    server = FaultServer(id_prefix="evil-")
+    yield server
+    server.close()

@@ -337,3 +337,9 @@ def _cut_point(payload: bytes, ids: list[str], *, after_ids: bool) -> int:
         if at >= 0:
             return at + len(ids[0]) + 3 if after_ids else max(1, at - 12)
     return max(1, len(payload) // 2)
+
+
+def dead_port() -> int:
+    """A loopback port nothing listens on (it was free a moment ago)."""
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        return int(probe.getsockname()[1])

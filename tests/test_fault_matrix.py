@@ -13,14 +13,12 @@ Per cell, what a user (and the model) must see:
 from __future__ import annotations
 
 import json
-import socket
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
-from faultserver import FAULTS, PAID_PATHS, FaultServer
+from faultserver import FAULTS, PAID_PATHS, FaultServer, dead_port
 from langchain_core.messages import ToolMessage
 
 from langchain_producer import ProducerToolkit
@@ -72,19 +70,6 @@ REFUSED_BEFORE_WORK |= {"302_other_host", "307_other_host", "refused"}
 """Faults after which the service certainly did no (paid) work."""
 
 
-def _dead_port() -> int:
-    with socket.create_server(("127.0.0.1", 0)) as probe:
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def evil() -> Iterator[FaultServer]:
-    """The other host the 3xx faults point at: it must never see a request."""
-    server = FaultServer(id_prefix="evil-")
-    yield server
-    server.close()
-
-
 def make_toolkit(
     base_url: str, op: Operation, **settings: Any
 ) -> tuple[ProducerToolkit, list[Any]]:
@@ -120,7 +105,7 @@ async def run_cell(fault: str, op: Operation, mode: str, evil: FaultServer) -> N
         refuse_after_paid=fault == "refused" and op.faulty == "/producer/tasks" and op.wait,
     )
     refused_from_start = fault == "refused" and not server.refuse_after_paid
-    base_url = f"http://127.0.0.1:{_dead_port()}" if refused_from_start else server.base_url
+    base_url = f"http://127.0.0.1:{dead_port()}" if refused_from_start else server.base_url
     toolkit, clients = make_toolkit(base_url, op)
     (tool,) = toolkit.get_tools([op.tool])
     try:

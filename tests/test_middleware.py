@@ -14,12 +14,11 @@ middleware makes a paid call twice.
 from __future__ import annotations
 
 import json
-import socket
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from faultserver import FAULTS, FaultServer
+from faultserver import FAULTS, FaultServer, dead_port
 from langchain.agents import create_agent
 from langchain.agents.middleware import (
     AgentMiddleware,
@@ -108,19 +107,6 @@ async def run(agent: Any, value: Any, mode: str, config: Any = None) -> dict[str
     return await agent.ainvoke(value, config)  # type: ignore[no-any-return]
 
 
-def _dead_port() -> int:
-    with socket.create_server(("127.0.0.1", 0)) as probe:
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def evil() -> Iterator[FaultServer]:
-    """The other host the 3xx faults point at: it must never see a request."""
-    server = FaultServer(id_prefix="evil-")
-    yield server
-    server.close()
-
-
 @pytest.fixture
 def emu() -> ProducerEmulator:
     return ProducerEmulator(pending_seconds=0.02, processing_seconds=0.05)
@@ -150,7 +136,7 @@ async def run_fault_cell(
         refuse_after_paid=fault == "refused" and op.faulty == "/producer/tasks" and op.wait,
     )
     refused_from_start = fault == "refused" and not server.refuse_after_paid
-    base_url = f"http://127.0.0.1:{_dead_port()}" if refused_from_start else server.base_url
+    base_url = f"http://127.0.0.1:{dead_port()}" if refused_from_start else server.base_url
     toolkit, clients = make_fault_toolkit(base_url, op)
     tools = toolkit.get_tools()
     for tool in tools:
