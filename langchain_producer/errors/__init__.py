@@ -6,7 +6,8 @@ after the service accepted paid work keep the ids needed to recover it (``task_i
 - ``base``: ``ProducerError`` (the root: message, next step, ids, ``to_dict()``) and the one
   wording of what to do after acceptance (``follow_up_advice``).
 - ``service``: what the service, the network or a task did wrong.
-- ``paid``: paid calls refused on our side (journal, spending limits, approval): nothing sent.
+- ``paid``: paid calls refused on our side (journal, spending limits, approval, balance):
+  nothing sent.
 
 May import: nothing of this package but itself (every other module may import it).
 """
@@ -14,6 +15,8 @@ May import: nothing of this package but itself (every other module may import it
 from langchain_producer.errors.base import ProducerError, ProducerValidationError, follow_up_advice
 from langchain_producer.errors.paid import (
     ApprovalUnavailableError,
+    BalanceTooLowError,
+    BalanceUnknownError,
     JournalConflictError,
     JournalError,
     PaidCallRejectedError,
@@ -38,6 +41,8 @@ from langchain_producer.errors.service import (
 for _error in (
     ApprovalUnavailableError,
     AuthenticationError,
+    BalanceTooLowError,
+    BalanceUnknownError,
     DownloadError,
     InsufficientBalanceError,
     JournalConflictError,
@@ -61,6 +66,8 @@ del _error
 __all__ = [
     "ApprovalUnavailableError",
     "AuthenticationError",
+    "BalanceTooLowError",
+    "BalanceUnknownError",
     "DownloadError",
     "FailedTask",
     "InsufficientBalanceError",

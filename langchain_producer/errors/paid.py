@@ -102,3 +102,56 @@ class ApprovalUnavailableError(ProducerValidationError):
     """
 
     error_code = "approval_unavailable"
+
+
+class BalanceTooLowError(ProducerError):
+    """A paid call was refused because the application's balance is below ``min_balance``:
+    nothing was submitted or billed, and nothing counts against a spending limit.
+
+    Attributes:
+        remaining: The remaining amount the platform API last reported (Credits).
+        min_balance: The toolkit's threshold (Credits).
+    """
+
+    error_code = "balance_too_low"
+
+    def __init__(self, *, remaining: float, min_balance: float) -> None:
+        self.remaining = remaining
+        self.min_balance = min_balance
+        super().__init__(
+            f"The application's balance is {remaining:g} Credits, below the minimum of "
+            f"{min_balance:g} set for paid calls (min_balance); nothing was submitted or billed.",
+            hint=(
+                "Tell the user the balance is low and that they need to top it up in the "
+                "AceDataCloud console. Do not call paid tools again until they say they did; "
+                "free tools still work."
+            ),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out.update(remaining=self.remaining, min_balance=self.min_balance)
+        return out
+
+
+class BalanceUnknownError(ProducerError):
+    """A paid call was refused because the balance could not be read (platform API down, a
+    refused platform token, an unreadable answer) and the toolkit refuses paid calls without
+    it (``when_balance_unknown="refuse"``, the default): nothing was submitted or billed.
+
+    Attributes:
+        reason: Why the balance could not be read.
+    """
+
+    error_code = "balance_unknown"
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(
+            "Refused because the balance could not be read, and paid calls are not sent "
+            f"without it: {reason.rstrip('.')}. Nothing was submitted or billed.",
+            hint=(
+                "Tell the user the balance check failed and nothing was sent. Try again in a "
+                "few minutes; free tools still work."
+            ),
+        )
