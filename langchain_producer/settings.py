@@ -19,6 +19,7 @@ Examples:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Self
 
@@ -45,6 +46,14 @@ from langchain_producer._constants import (
     ProducerModel,
 )
 from langchain_producer.errors import ProducerValidationError
+
+PLATFORM_TOKEN_ENV = "ACEDATACLOUD_PLATFORM_TOKEN"
+"""Where the platform token (the account API's, not the API token) is read from, as the vendor's
+own MCP server reads it."""
+APPLICATION_ID_ENV = "ACEDATACLOUD_APPLICATION_ID"
+PLATFORM_BASE_URL_ENV = "ACEDATACLOUD_PLATFORM_BASE_URL"
+DEFAULT_PLATFORM_BASE_URL = "https://platform.acedata.cloud"
+_APPLICATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 """Per-request timeout when none is set: 30 s, of which at most 10 s to connect."""
@@ -86,6 +95,13 @@ class ProducerSettings(BaseModel):
             ``PostgresStore``, ...) for the journal of paid calls (``langchain_producer.journal``).
             Inside a LangGraph run without it, the graph's own store is used; with neither,
             paid calls are not journalled and a resumed graph may submit (and pay) twice.
+        platform_token: The AceDataCloud *platform* token (not the API token) that reads the
+            application's balance (``ProducerClient.balance()``, ``min_balance=``). Defaults to
+            ``ACEDATACLOUD_PLATFORM_TOKEN``; never shown to a model, in a repr or an error.
+        application_id: The application whose balance is read. Defaults to
+            ``ACEDATACLOUD_APPLICATION_ID``.
+        platform_base_url: Defaults to ``ACEDATACLOUD_PLATFORM_BASE_URL``, else
+            ``https://platform.acedata.cloud``.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
@@ -113,6 +129,16 @@ class ProducerSettings(BaseModel):
     http_client: httpx.Client | None = Field(default=None, exclude=True, repr=False)
     http_async_client: httpx.AsyncClient | None = Field(default=None, exclude=True, repr=False)
     store: Any = Field(default=None, exclude=True, repr=False)
+    platform_token: SecretStr | None = Field(
+        default_factory=secret_from_env(PLATFORM_TOKEN_ENV, default=None), repr=False
+    )
+    application_id: str | None = Field(
+        default_factory=from_env(APPLICATION_ID_ENV, default=None), repr=False
+    )
+    platform_base_url: str = Field(
+        default_factory=from_env(PLATFORM_BASE_URL_ENV, default=DEFAULT_PLATFORM_BASE_URL),
+        validate_default=True,
+    )
 
     if not TYPE_CHECKING:  # type checkers keep the typed keywords pydantic's plugin makes
 
@@ -141,16 +167,37 @@ class ProducerSettings(BaseModel):
             )
         return value
 
-    @field_validator("base_url", "default_model", mode="before")
+    @field_validator("base_url", "default_model", "platform_base_url", mode="before")
     @classmethod
     def _empty_means_default(cls, value: Any, info: ValidationInfo) -> Any:
         # An empty environment variable means "unset", as it always has.
-        return (
-            value
-            or {"base_url": DEFAULT_BASE_URL, "default_model": DEFAULT_MODEL}[info.field_name or ""]
+        defaults = {
+            "base_url": DEFAULT_BASE_URL,
+            "default_model": DEFAULT_MODEL,
+            "platform_base_url": DEFAULT_PLATFORM_BASE_URL,
+        }
+        return value or defaults[info.field_name or ""]
+
+    @field_validator("platform_token", mode="before")
+    @classmethod
+    def _empty_token_means_none(cls, value: Any) -> Any:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return value if text else None
+
+    @field_validator("application_id", mode="before")
+    @classmethod
+    def _path_safe_id(cls, value: Any) -> Any:
+        # It goes into a URL path: one plain segment, never a way to reach another path.
+        if value is None or value == "":
+            return None
+        if isinstance(value, str) and _APPLICATION_ID.fullmatch(value):
+            return value
+        raise ValueError(
+            "application_id must be the application's id (letters, digits, '.', '_' or '-', "
+            f"at most 128), got {repr(value)[:60]}"
         )
 
-    @field_validator("base_url", "callback_url")
+    @field_validator("base_url", "callback_url", "platform_base_url")
     @classmethod
     def _http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
@@ -251,4 +298,11 @@ def check_http_url(value: Any, what: str) -> str:
     return str(value)
 
 
-__all__ = ["DEFAULT_TIMEOUT", "ProducerSettings"]
+__all__ = [
+    "APPLICATION_ID_ENV",
+    "DEFAULT_PLATFORM_BASE_URL",
+    "DEFAULT_TIMEOUT",
+    "PLATFORM_BASE_URL_ENV",
+    "PLATFORM_TOKEN_ENV",
+    "ProducerSettings",
+]
