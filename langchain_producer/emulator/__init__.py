@@ -64,6 +64,13 @@ The service:
       (the spec's default). Any other path: 404 ``no_api``; a non-POST on an API path: 405
       ``bad_request``.
 
+The platform API (``platform``): ``GET /api/v1/applications/{id}`` (trailing slash or not, any
+host) with ``authorization: Bearer <platform token>`` answers ``id``, ``service_id``,
+``remaining_amount``, ``used_amount`` and ``scope``. ``ProducerEmulator(balance=...)`` Credits
+drop by ``task_cost`` (invented; real prices are only in the console) as tasks succeed; with
+none left, submissions answer 403 ``used_up``. ``emu.platform_failure = "server_error"`` (any
+failure mode) makes every platform request fail; they never consume the ``fail_next`` queue.
+
 Where the sources are silent or disagree, the emulator accepts rather than invent a rule:
     * ``retrieve_batch`` takes any number of ids: the 50 a call is the reference MCP server's
       advice, not a documented limit of the service.
@@ -126,8 +133,8 @@ request); the real service serves mp3/m4a, but encoding those needs more than th
 
 Layout: ``service`` (the handler and its state), ``endpoints`` (one function per path and the
 table routing to them), ``validation``, ``rendering`` (the vendor's JSON shapes), ``answers``
-(HTTP answers), ``failures``, ``webhooks``, ``media`` (files and the media host), ``clock``,
-``state`` and ``server`` (the loopback HTTP server).
+(HTTP answers), ``failures``, ``platform`` (the application's balance), ``webhooks``, ``media``
+(files and the media host), ``clock``, ``state`` and ``server`` (the loopback HTTP server).
 """
 
 from __future__ import annotations

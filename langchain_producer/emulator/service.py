@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from langchain_producer.emulator import media, rendering
+from langchain_producer.emulator import media, platform, rendering
 from langchain_producer.emulator.answers import error_response
 from langchain_producer.emulator.clock import FakeClock
 from langchain_producer.emulator.endpoints import ENDPOINTS
@@ -74,6 +74,12 @@ class ProducerEmulator:
             network).
         slow_seconds: How long the ``slow`` failure delays an answer (real seconds).
         strict_audio_ids: Refuse an ``audio_id`` the emulator did not hand out (400).
+        balance: The application's Credits at the start (:attr:`balance` is what is left).
+            Every task that succeeds costs ``task_cost`` (invented: real prices are only in
+            the AceDataCloud console); with nothing left, submissions answer 403 ``used_up``.
+        task_cost: Credits a task costs when it succeeds (a failed one costs nothing).
+        application_id: The one application ``GET /api/v1/applications/{id}`` knows.
+        platform_token: The only platform token accepted; ``None`` accepts any non-empty one.
 
     Example:
         >>> emu = ProducerEmulator(api_key="k", clock=FakeClock())
@@ -95,6 +101,10 @@ class ProducerEmulator:
         *,
         slow_seconds: float = 2.0,
         strict_audio_ids: bool = True,
+        balance: float = 1_000_000.0,
+        task_cost: float = 1.0,
+        application_id: str = "emulated-application",
+        platform_token: str | None = None,
     ) -> None:
         for mode in failures or ():
             check_mode(mode)
@@ -104,6 +114,11 @@ class ProducerEmulator:
         self.processing_seconds = float(processing_seconds)
         self.slow_seconds = float(slow_seconds)
         self.strict_audio_ids = strict_audio_ids
+        self.credits = float(balance)
+        self.task_cost = float(task_cost)
+        self.application_id = application_id
+        self.platform_token = platform_token
+        self._platform_failure: str | None = None
         self.uses_real_clock = clock is None
         self.clock: Callable[[], float] = clock if clock is not None else time.time
         self.requests: list[httpx.Request] = []
@@ -146,6 +161,29 @@ class ProducerEmulator:
     @callback_transport.setter
     def callback_transport(self, transport: httpx.BaseTransport | None) -> None:
         self.webhooks.transport = transport
+
+    @property
+    def balance(self) -> float:
+        """The application's Credits left now (what the platform API answers)."""
+        return platform.remaining(self)
+
+    @balance.setter
+    def balance(self, credits: float) -> None:
+        with self.lock:
+            self.credits = float(credits) + platform.spent(self)
+
+    @property
+    def platform_failure(self) -> str | None:
+        """A failure mode applied to every platform API request (None: none), e.g.
+        ``"server_error"`` or ``"connection"`` for a platform that is down. Platform requests
+        never consume the :meth:`fail_next` queue (it is the Producer API's)."""
+        return self._platform_failure
+
+    @platform_failure.setter
+    def platform_failure(self, mode: str | None) -> None:
+        if mode is not None:
+            check_mode(mode)
+        self._platform_failure = mode
 
     def fail_next(self, mode: str, times: int = 1) -> None:
         """Queue failure ``mode`` for the next ``times`` API requests."""
@@ -241,7 +279,10 @@ class ProducerEmulator:
             self.webhooks.deliver_due_in_background()
         path = request.url.path
         is_media = path.startswith("/media/")
-        mode = self._take_failure(request, path, consume=not is_media)
+        is_platform = path.startswith(platform.APPLICATIONS)
+        mode = self._take_failure(request, path, consume=not is_media and not is_platform)
+        if is_platform and mode is None:
+            mode = self._platform_failure
         if mode == "connection":
             raise httpx.ConnectError("emulated connection failure", request=request)
         if mode in ERROR_ANSWERS:
@@ -252,6 +293,8 @@ class ProducerEmulator:
             time.sleep(self.slow_seconds)
         if is_media:
             response = media.serve(self, request.method, path)
+        elif is_platform:
+            response = platform.application(self, request, path)
         else:
             response = self._api(request, path, mode if mode in TASK_FAILURES else None)
         if mode == "malformed":
@@ -290,6 +333,8 @@ class ProducerEmulator:
         refused = self._check_token(request.headers.get("authorization"))
         if refused is not None:
             return refused
+        if path != "/producer/tasks" and platform.used_up(self):
+            return error_response(403, "used_up", "The account balance is used up (emulated).")
         try:
             body = json.loads(request.content or b"")
         except (ValueError, UnicodeDecodeError):

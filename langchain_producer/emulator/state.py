@@ -128,3 +128,13 @@ class Served(Protocol):
     def media_base(self) -> str: ...
     def handle(self, request: httpx.Request) -> httpx.Response: ...
     def set_media_base(self, base_url: str | None) -> str | None: ...
+
+
+class Account(World, Protocol):
+    """What the platform API reads: the application, its token and its Credits."""
+
+    application_id: str
+    platform_token: str | None
+    task_cost: float
+    credits: float
+    """Credits before any task was charged (``ProducerEmulator.balance`` is what is left)."""
