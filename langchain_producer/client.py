@@ -14,6 +14,7 @@ from pydantic import BaseModel, SecretStr
 from langchain_producer import download as _download
 from langchain_producer.drivers.connections import Connections
 from langchain_producer.drivers.driver import Driver, OnProgress
+from langchain_producer.drivers.platform import Balance, aread_balance, read_balance
 from langchain_producer.errors import ProducerError
 from langchain_producer.models import (
     Lyrics,
@@ -236,6 +237,11 @@ class ProducerClient:
         """
         return self._driver.run(_operations.wait(self, task_id, max_wait=max_wait), on_progress)
 
+    def balance(self) -> Balance:
+        """The application's balance from the platform API (free; ``platform_token`` and
+        ``application_id`` settings, else ``ProducerValidationError`` before any request)."""
+        return read_balance(self._connections, self.settings, self.retry_policy)
+
     # The paid calls answered at once take the journal ``key`` and ``before_submit`` hook
     # ``submit`` documents; a resumed one returns the recorded answer without a request.
 
@@ -289,6 +295,10 @@ class ProducerClient:
         return await self._driver.arun(
             _operations.wait(self, task_id, max_wait=max_wait), on_progress
         )
+
+    async def abalance(self) -> Balance:
+        """Async ``balance``."""
+        return await aread_balance(self._connections, self.settings, self.retry_policy)
 
     async def agenerate_lyrics(self, prompt: str, **paid: Unpack[PaidOptions]) -> Lyrics:
         """Async ``generate_lyrics``."""
@@ -379,4 +389,4 @@ class ProducerClient:
         )
 
 
-__all__ = ["OnProgress", "ProducerClient", "ProducerError"]
+__all__ = ["Balance", "OnProgress", "ProducerClient", "ProducerError"]
