@@ -13,9 +13,12 @@ from importlib import metadata as _metadata
 from langchain_producer._constants import DEFAULT_MODEL, MODELS, AudioAction, ProducerModel
 from langchain_producer.client import ProducerClient
 from langchain_producer.download import DownloadProgress
+from langchain_producer.drivers.platform import Balance
 from langchain_producer.errors import (
     ApprovalUnavailableError,
     AuthenticationError,
+    BalanceTooLowError,
+    BalanceUnknownError,
     DownloadError,
     InsufficientBalanceError,
     JournalConflictError,
@@ -73,6 +76,9 @@ __all__ = [
     "AudioAction",
     "AudioParams",
     "AuthenticationError",
+    "Balance",
+    "BalanceTooLowError",
+    "BalanceUnknownError",
     "Cover",
     "DownloadError",
     "DownloadProgress",

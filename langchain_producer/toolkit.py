@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Self
 
 from langchain_core.tools import BaseTool, BaseToolkit
 from pydantic import (
@@ -13,11 +13,13 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from langchain_producer.client import ProducerClient
 from langchain_producer.errors import ProducerValidationError
 from langchain_producer.safety.approval import interrupt_on
+from langchain_producer.safety.balance import BalanceGuard, WhenUnknown, check_min_balance
 from langchain_producer.safety.journal import TaskJournal
 from langchain_producer.safety.spending import Spending, SpendingGuard, check_limit
 from langchain_producer.settings import ProducerSettings, invalid_settings
@@ -52,6 +54,15 @@ class ProducerToolkit(BaseToolkit):
         approve_paid_calls: Before each paid call, pause the graph with LangGraph's
             ``interrupt()`` until a person approves, edits or rejects it (see
             ``langchain_producer.approval``). Needs a graph with a checkpointer.
+        min_balance: Credits the application must have left for a paid call to be sent; below
+            it the call sends nothing, counts nothing, and the model reads ``balance_too_low``.
+            Needs the ``platform_token`` and ``application_id`` settings. None (default): no
+            check.
+        balance_check_interval: Seconds a balance reading is reused by every tool of the
+            toolkit (default 30; 0: read before every paid call).
+        when_balance_unknown: When the balance cannot be read (platform API down, token
+            refused): ``"refuse"`` (default; the model reads ``balance_unknown``) or
+            ``"proceed"`` (sent anyway, with a warning logged).
 
     Raises:
         ProducerValidationError: An unknown keyword, a bad value, or ``client=`` together
@@ -77,12 +88,18 @@ class ProducerToolkit(BaseToolkit):
     max_paid_calls: int | None = None
     max_paid_calls_per_thread: int | None = None
 
+    # Balance settings: one BalanceGuard, shared by the paid tools (``safety.balance``).
+    min_balance: float | None = None
+    balance_check_interval: float = Field(default=30.0, ge=0, allow_inf_nan=False)
+    when_balance_unknown: WhenUnknown = "refuse"
+
     settings: ProducerSettings
     """The shared client's settings (shown in the repr and dumps, the key masked)."""
     client: ProducerClient = Field(exclude=True, repr=False)
     """The client every tool shares."""
 
     _guard: SpendingGuard = PrivateAttr()
+    _balance: BalanceGuard | None = PrivateAttr(default=None)
 
     def __init__(self, **values: Any) -> None:
         # Client settings are ProducerSettings' own fields: nothing to mirror or forward here.
@@ -115,12 +132,42 @@ class ProducerToolkit(BaseToolkit):
         except ProducerValidationError as error:  # reported with the other settings' errors
             raise ValueError(error.message.removesuffix(".")) from None
 
+    @field_validator("min_balance", mode="before")
+    @classmethod
+    def _credits(cls, value: Any) -> Any:
+        return check_min_balance(value)
+
+    @model_validator(mode="after")
+    def _balance_readable(self) -> Self:
+        settings = self.client.settings
+        if self.min_balance is not None and not (
+            settings.platform_token and settings.application_id
+        ):
+            raise ValueError(
+                "min_balance needs the platform_token and application_id settings (or "
+                "ACEDATACLOUD_PLATFORM_TOKEN and ACEDATACLOUD_APPLICATION_ID) to read the balance"
+            )
+        return self
+
     def model_post_init(self, context: Any) -> None:
         super().model_post_init(context)
         self._guard = SpendingGuard(
             max_paid_calls=self.max_paid_calls,
             max_paid_calls_per_thread=self.max_paid_calls_per_thread,
         )
+        if self.min_balance is not None:
+            client = self.client
+
+            async def aremaining() -> float:
+                return (await client.abalance()).remaining
+
+            self._balance = BalanceGuard(
+                min_balance=self.min_balance,
+                read=lambda: client.balance().remaining,
+                aread=aremaining,
+                interval=self.balance_check_interval,
+                when_unknown=self.when_balance_unknown,
+            )
 
     @property
     def producer_client(self) -> ProducerClient:
@@ -205,5 +252,9 @@ class ProducerToolkit(BaseToolkit):
             # The look-up tools tell the guard how paid tasks ended (billed or not).
             settings.update(max_wait=self.get_task_wait, spending_guard=self._guard)
         if cls.billable:
-            settings.update(spending_guard=self._guard, approve_paid_calls=self.approve_paid_calls)
+            settings.update(
+                spending_guard=self._guard,
+                balance_guard=self._balance,
+                approve_paid_calls=self.approve_paid_calls,
+            )
         return cls(**settings)

@@ -257,3 +257,86 @@ def test_logs_do_not_contain_key(
     call(tool, {"prompt": "lo-fi"})
     assert caplog.records, "expected some log output to inspect"
     assert KEY not in caplog.text
+
+
+# ---------------------------------------------------------------------------------------------
+# The platform token (balance checks) is as secret as the key, and goes to the platform only.
+
+PLATFORM_TOKEN = "pt-SECRET-platform-do-not-leak-77"
+
+
+def platform_clean(*things: Any) -> None:
+    for thing in things:
+        for text in (str(thing), repr(thing)):
+            assert PLATFORM_TOKEN not in text
+            assert "platform-do-not-leak" not in text
+
+
+def test_platform_token_from_environment_is_sent_to_the_platform_only(
+    monkeypatch: pytest.MonkeyPatch, emu: ProducerEmulator
+) -> None:
+    monkeypatch.setenv("ACEDATACLOUD_PLATFORM_TOKEN", PLATFORM_TOKEN)
+    monkeypatch.setenv("ACEDATACLOUD_APPLICATION_ID", "emulated-application")
+    toolkit = ProducerToolkit(api_key=KEY, transport=emu.transport, min_balance=1, **fast())
+    (tool,) = toolkit.get_tools(["producer_generate_lyrics"])
+    message = call(tool, {"prompt": "rain"})
+    assert message.status != "error", message.content
+    by_path = {r.url.path: r.headers["authorization"] for r in emu.requests}
+    assert by_path.pop("/api/v1/applications/emulated-application/") == f"Bearer {PLATFORM_TOKEN}"
+    assert set(by_path.values()) == {f"Bearer {KEY}"}
+    platform_clean(
+        toolkit,
+        toolkit.settings,
+        toolkit.producer_client,
+        toolkit.model_dump(),
+        toolkit.model_dump_json(),
+        *toolkit.get_tools(),
+        message,
+        message.content,
+        message.artifact,
+    )
+
+
+@pytest.mark.parametrize("mode", ["invalid_token", "server_error", "connection", "malformed"])
+def test_platform_errors_and_tool_results_never_hold_the_platform_token(
+    caplog: pytest.LogCaptureFixture, emu: ProducerEmulator, mode: str
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    emu.platform_failure = mode
+    settings: dict[str, Any] = {
+        "api_key": KEY,
+        "transport": emu.transport,
+        "platform_token": PLATFORM_TOKEN,
+        "application_id": "emulated-application",
+        "max_retries": 0,
+        **fast(),
+    }
+    with pytest.raises(ProducerError) as caught:
+        ProducerClient(**settings).balance()
+    for text in error_texts(caught.value):
+        assert PLATFORM_TOKEN not in text
+    for when in ("refuse", "proceed"):
+        toolkit = ProducerToolkit(**settings, min_balance=1, when_balance_unknown=when)
+        (tool,) = toolkit.get_tools(["producer_generate_lyrics"])
+        message = call(tool, {"prompt": "x"})
+        platform_clean(message, message.content, message.artifact, message.model_dump_json())
+    assert PLATFORM_TOKEN not in caplog.text
+    assert KEY not in caplog.text
+
+
+def test_a_platform_answer_echoing_the_token_is_redacted() -> None:
+    def echo(request: httpx.Request) -> httpx.Response:
+        said = f"token {request.headers['authorization']} is not valid"
+        return httpx.Response(401, json={"detail": said})
+
+    client = ProducerClient(
+        api_key=KEY,
+        transport=httpx.MockTransport(echo),
+        platform_token=PLATFORM_TOKEN,
+        application_id="app",
+    )
+    with pytest.raises(AuthenticationError) as caught:
+        client.balance()
+    for text in error_texts(caught.value):
+        assert PLATFORM_TOKEN not in text
+    assert "***" in caught.value.message

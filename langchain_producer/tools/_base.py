@@ -25,6 +25,7 @@ from langchain_producer.models import ProducerTask, TaskBatch
 from langchain_producer.params import ToolArgs
 from langchain_producer.protocol.steps import Plan
 from langchain_producer.safety.approval import is_invalid_resume
+from langchain_producer.safety.balance import BalanceGuard
 from langchain_producer.safety.context import current_thread_id, graph_context
 from langchain_producer.safety.journal import BeforeSubmit, PlanOptions
 from langchain_producer.safety.spending import SpendingGuard
@@ -115,6 +116,8 @@ class ProducerTool(BaseTool):
 
     spending_guard: SpendingGuard | None = Field(default=None, exclude=True, repr=False)
     """Counts this tool's paid calls and enforces spending limits (the toolkit shares one)."""
+    balance_guard: BalanceGuard | None = Field(default=None, exclude=True, repr=False)
+    """Refuses a paid call below the toolkit's ``min_balance`` (the toolkit shares one)."""
     approve_paid_calls: bool = False
     """Pause the graph for a person's approval before each paid call (``interrupt()``)."""
 

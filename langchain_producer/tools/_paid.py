@@ -18,9 +18,11 @@ from langchain_producer.safety.billing import after_acceptance, billing, outcome
 from langchain_producer.safety.context import graph_context
 from langchain_producer.safety.journal import PlanOptions
 from langchain_producer.safety.spending import Settle, note_outcome, note_task
+from langchain_producer.tools._balance import balance_checked
 
 if TYPE_CHECKING:
     from langchain_producer.client import ProducerClient
+    from langchain_producer.safety.balance import BalanceGuard
     from langchain_producer.safety.repeats import SentCalls
     from langchain_producer.safety.spending import SpendingGuard
 
@@ -44,6 +46,8 @@ class PaidTool(Protocol):
     def approve_paid_calls(self) -> bool: ...
     @property
     def spending_guard(self) -> SpendingGuard | None: ...
+    @property
+    def balance_guard(self) -> BalanceGuard | None: ...
 
     def plan(self, paid: PlanOptions, **arguments: Any) -> Plan[Any]: ...
     def paid_action(self) -> str: ...
@@ -58,8 +62,8 @@ def paid_plan(
     Reads only, until ``interrupt()`` returns: LangGraph re-runs the tool from its start when
     the person answers.
     """
-    guard = tool.spending_guard
-    if not tool.billable or (guard is None and not tool.approve_paid_calls):
+    guard, balance = tool.spending_guard, tool.balance_guard
+    if not tool.billable or (guard is None and balance is None and not tool.approve_paid_calls):
         return (yield from tool.plan(paid, **arguments))
     context = graph_context()
     thread_id = context.thread_id if context else None
@@ -74,6 +78,8 @@ def paid_plan(
     if guard is not None and call_id:
         _refuse_a_second_send(guard.sent, call_id, tool.name, arguments, bool(paid.get("key")))
     plan = tool.plan(paid, **arguments)
+    if balance is not None:  # after approval, inside the reservation: a refusal reserves nothing
+        plan = balance_checked(plan, balance)
     if guard is None:
         return (yield from plan)
 
