@@ -122,7 +122,7 @@ class ProducerSettings(BaseModel):
     max_retries: int = Field(default=3, ge=0)
     poll_interval: float = Field(default=2.0, gt=0, allow_inf_nan=False)
     max_poll_interval: float = Field(default=15.0, gt=0, allow_inf_nan=False)
-    callback_url: str | None = None
+    callback_url: str | None = Field(default=None, repr=False)  # its path is a secret
     transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = Field(
         default=None, exclude=True, repr=False
     )

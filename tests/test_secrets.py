@@ -340,3 +340,14 @@ def test_a_platform_answer_echoing_the_token_is_redacted() -> None:
     for text in error_texts(caught.value):
         assert PLATFORM_TOKEN not in text
     assert "***" in caught.value.message
+
+
+def test_the_callback_url_with_its_secret_path_is_not_in_a_repr() -> None:
+    from langchain_producer import ProducerClient, ProducerToolkit
+
+    url = "https://hooks.example.com/producer/callback/s3cret-path-0123456789abcdef"
+    client = ProducerClient(api_key="k", callback_url=url)
+    toolkit = ProducerToolkit(client=client)
+    for shown in (repr(client), repr(client.settings), repr(toolkit), str(client.settings)):
+        assert "s3cret-path" not in shown
+    assert client.callback_url == url  # still there for the service
