@@ -69,14 +69,15 @@ def paid_plan(
     thread_id = context.thread_id if context else None
     store = (context.store if context else None) or tool.client.settings.store
     action = tool.paid_action()
+    asked = arguments  # the call as the model made it, which a retry repeats
+    if guard is not None and call_id:  # before asking a person to approve it again
+        _refuse_a_second_send(guard.sent, call_id, tool.name, asked, bool(paid.get("key")))
     if tool.approve_paid_calls:
         # No use asking when the send would be refused anyway; a call the journal resumes is
         # never sent, so it goes on unasked (LangGraph replays an answer already given).
         used_up = guard is not None and (yield _Off(guard.used_up, thread_id, store))
         if not used_up:
             arguments = ask_approval(tool, action, arguments, context)
-    if guard is not None and call_id:
-        _refuse_a_second_send(guard.sent, call_id, tool.name, arguments, bool(paid.get("key")))
     plan = tool.plan(paid, **arguments)
     if balance is not None:  # after approval, inside the reservation: a refusal reserves nothing
         plan = balance_checked(plan, balance)
@@ -88,7 +89,7 @@ def paid_plan(
 
     def sent(task_id: str | None) -> None:
         if call_id:
-            guard.sent.note(call_id, tool.name, arguments, task_id)
+            guard.sent.note(call_id, tool.name, asked, task_id)
 
     return (yield from _settled(plan, reserve, sent))
 
