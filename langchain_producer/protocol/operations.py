@@ -90,7 +90,11 @@ def submit(
     if done.result is None:
         assert done.entry is not None  # a call not sent now was found in the journal
         task = yield from _paid_calls.resume_task(
-            done.entry, wait=wait, max_wait=max_wait, schedule=client.poll_schedule
+            done.entry,
+            wait=wait,
+            max_wait=max_wait,
+            schedule=client.poll_schedule,
+            listen=listening_store(client),
         )
         return done.stamp(task)
     task = done.result
@@ -100,7 +104,11 @@ def submit(
     yield from progress(task)
     if wait and not task.is_terminal:
         task = yield from _wait(
-            task.task_id, max_wait=max_wait, schedule=client.poll_schedule, just_submitted=True
+            task.task_id,
+            max_wait=max_wait,
+            schedule=client.poll_schedule,
+            just_submitted=True,
+            listen=listening_store(client),
         )
     return done.stamp(task)
 
@@ -122,7 +130,21 @@ def get_tasks(
 
 def wait(client: Configured, task_id: str, *, max_wait: float = 600.0) -> Plan[ProducerTask]:
     """Poll a task until it ends or ``max_wait`` passes (see ``ProducerClient.wait``)."""
-    return _wait(check_id(task_id), max_wait=max_wait, schedule=client.poll_schedule)
+    return _wait(
+        check_id(task_id),
+        max_wait=max_wait,
+        schedule=client.poll_schedule,
+        listen=listening_store(client),
+    )
+
+
+def listening_store(client: Configured) -> BaseStore | None:
+    """Where a wait listens for its task's callback: the client's ``store``, when it gives the
+    service a ``callback_url`` (the receiver records confirmed callbacks there); else None, and
+    waits poll as they always have. The receiver must record into this same store."""
+    if client.callback_url is None or client.store is None:
+        return None
+    return client.store
 
 
 def lyrics(client: Configured, prompt: str, **paid: Unpack[PlanOptions]) -> Plan[Lyrics]:
