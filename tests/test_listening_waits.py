@@ -279,9 +279,7 @@ def test_without_callback_url_the_requests_are_those_of_a_plain_client() -> None
         async def advance(seconds: float) -> None:
             fake.advance(seconds)
 
-        client._driver.clock = Clock(
-            monotonic=fake, time=fake, sleep=fake.advance, asleep=advance
-        )
+        client._driver.clock = Clock(monotonic=fake, time=fake, sleep=fake.advance, asleep=advance)
         task = client.submit(Generate(prompt="lo-fi"), wait=True, key="k")
         return len(counted.sent), task.state
 
