@@ -286,3 +286,31 @@ def test_without_callback_url_the_requests_are_those_of_a_plain_client() -> None
     plain = requests_for()
     assert plain[1] == "complete" and plain[0] > 2  # it polled
     assert requests_for(store=InMemoryStore()) == plain
+
+
+@pytest.mark.usefixtures("receiver")
+def test_a_tool_in_a_graph_listens_on_the_graph_store(
+    emu: ProducerEmulator, store: InMemoryStore
+) -> None:
+    """A toolkit without ``store=`` journals in the graph's store, and its waits listen there."""
+    from langchain.agents import create_agent
+    from langchain_core.messages import HumanMessage
+    from langgraph.checkpoint.memory import InMemorySaver
+    from test_agent import DONE, GENERATE, ScriptedModel
+
+    from langchain_producer import ProducerToolkit
+
+    counted = Counted(emu.transport)
+    toolkit = ProducerToolkit(
+        api_key=KEY, transport=counted, callback_url=URL, callback_poll_interval=30.0
+    )
+    model = ScriptedModel(script=[GENERATE, DONE])
+    agent = create_agent(model, toolkit.get_tools(), checkpointer=InMemorySaver(), store=store)
+    started = time.monotonic()
+    agent.invoke(
+        {"messages": [HumanMessage("A lo-fi beat.")]}, {"configurable": {"thread_id": "t"}}
+    )
+    [item] = store.search(CALLBACKS)
+    assert time.monotonic() - started < 5  # not the 30 s safety poll
+    assert counted.submissions() == 1 and counted.lookups() == 0 and all_lookups(emu) == 1
+    assert item.value["thread_id"] == "t"

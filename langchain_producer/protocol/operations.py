@@ -34,6 +34,7 @@ from langchain_producer.protocol.steps import Plan, progress
 from langchain_producer.protocol.tasks import parse_submission
 from langchain_producer.protocol.wire import AUDIOS, LYRICS, UPLOAD, VIDEOS, WAV, audios_body
 from langchain_producer.safety import journal as _journal
+from langchain_producer.safety.context import graph_store
 from langchain_producer.safety.journal import BeforeSubmit, PlanOptions
 from langchain_producer.settings import check_http_url
 
@@ -139,12 +140,13 @@ def wait(client: Configured, task_id: str, *, max_wait: float = 600.0) -> Plan[P
 
 
 def listening_store(client: Configured) -> BaseStore | None:
-    """Where a wait listens for its task's callback: the client's ``store``, when it gives the
-    service a ``callback_url`` (the receiver records confirmed callbacks there); else None, and
-    waits poll as they always have. The receiver must record into this same store."""
-    if client.callback_url is None or client.store is None:
+    """Where a wait listens for its task's callback, when the client gives the service a
+    ``callback_url``: the store its paid calls are journalled in (the client's ``store``, else
+    the graph's), which is where the receiver records what it confirmed. None without a
+    ``callback_url`` or a store: the wait polls as it always has."""
+    if client.callback_url is None:
         return None
-    return client.store
+    return client.store if client.store is not None else graph_store()
 
 
 def lyrics(client: Configured, prompt: str, **paid: Unpack[PlanOptions]) -> Plan[Lyrics]:
