@@ -202,8 +202,10 @@ def test_a_lost_callback_still_ends_the_wait_by_polling(
 ) -> None:
     emu.webhooks.mode = "never"
     client, counted = listening_client(emu, store, callback_poll_interval=1.0)
+    started = time.monotonic()
     task = client.submit(Generate(prompt="lo-fi"), wait=True, max_wait=10, key="lost")
-    assert task.is_complete and emu.callbacks == []
+    assert task.is_complete and time.monotonic() - started < 4  # by a safety poll, not max_wait
+    assert emu.callbacks == []
     assert store.get(CALLBACKS, task.task_id) is None
     assert 1 <= counted.lookups(task.task_id) <= 3  # one a second, for a 1.3 s song
 
@@ -279,7 +281,13 @@ def test_without_callback_url_the_requests_are_those_of_a_plain_client() -> None
         async def advance(seconds: float) -> None:
             fake.advance(seconds)
 
-        client._driver.clock = Clock(monotonic=fake, time=fake, sleep=fake.advance, asleep=advance)
+        client._driver.clock = Clock(
+            monotonic=fake,
+            time=fake,
+            sleep=fake.advance,
+            asleep=advance,
+            block=lambda event, seconds: fake.advance(seconds),  # were it to listen
+        )
         task = client.submit(Generate(prompt="lo-fi"), wait=True, key="k")
         return len(counted.sent), task.state
 
