@@ -88,7 +88,9 @@ class ProducerClient:
         self.settings: ProducerSettings = settings
         self.retry_policy = RetryPolicy(max_retries=settings.max_retries)
         self.poll_schedule = PollSchedule(
-            first=settings.poll_interval, cap=settings.max_poll_interval
+            first=settings.poll_interval,
+            cap=settings.max_poll_interval,
+            listening=settings.callback_poll_interval,
         )
         self._connections = Connections(settings)
         self._driver = Driver(

@@ -84,6 +84,9 @@ class ProducerSettings(BaseModel):
             ``poll_interval``).
         callback_url: A webhook the service calls when an audio task ends. A deployment
             setting: no model-facing tool can change it.
+        callback_poll_interval: With ``callback_url`` and ``store``, waits listen for the
+            receiver's record of the task (``langchain_producer.webhooks``) and look the task
+            up only every this many seconds, in case its callback is lost.
         transport: An httpx transport for both the sync and the async client, e.g. the
             emulator's. It must work both ways: a sync-only or async-only transport is
             refused (wrap it in ``http_client=`` or ``http_async_client=`` to use one side).
@@ -123,6 +126,7 @@ class ProducerSettings(BaseModel):
     poll_interval: float = Field(default=2.0, gt=0, allow_inf_nan=False)
     max_poll_interval: float = Field(default=15.0, gt=0, allow_inf_nan=False)
     callback_url: str | None = Field(default=None, repr=False)  # its path is a secret
+    callback_poll_interval: float = Field(default=60.0, gt=0, allow_inf_nan=False)
     transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = Field(
         default=None, exclude=True, repr=False
     )

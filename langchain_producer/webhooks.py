@@ -11,7 +11,10 @@ vendor documents no signature, so the receiver trusts nothing it is sent:
 * the body is never believed: the task is looked up once (``client.aget_task``, free) and only
   a terminal record from the service is recorded, under ``("langchain_producer", "callbacks")``
   keyed by task id (``confirmed()`` reads it), once: a second delivery changes nothing and
-  ``on_confirmed`` runs once per task, after the answer is sent.
+  ``on_confirmed`` runs once per task, after the answer is sent;
+* once recorded, the waits on that task in this process are woken at once
+  (``drivers.listening.announce``); those in other processes on the same store read it
+  within a fraction of a second (``drivers.listening``).
 
 Starlette is an optional dependency (``pip install 'langchain-producer[webhooks]'``), imported
 only by ``create_app``. Run the app without an access log (``uvicorn --no-access-log``): an
@@ -45,9 +48,14 @@ from urllib.parse import quote
 
 from pydantic import SecretStr
 
+from langchain_producer.drivers.listening import (
+    CALLBACKS,
+    announce,
+    aread_confirmed,
+    read_confirmed,
+)
 from langchain_producer.errors import ProducerError, TaskNotFoundError
 from langchain_producer.models import ProducerTask
-from langchain_producer.protocol.tasks import parse_task
 from langchain_producer.safety.journal import DEFAULT_TTL_MINUTES, NAMESPACE, JournalEntry
 
 if TYPE_CHECKING:
@@ -61,8 +69,6 @@ logger = logging.getLogger("langchain_producer")
 
 ROUTE = "/producer/callback/{secret}"
 """The receiver's one route; ``{secret}`` is the deployment's callback secret."""
-CALLBACKS: tuple[str, str] = ("langchain_producer", "callbacks")
-"""The store namespace of confirmed callbacks, keyed by task id."""
 DEFAULT_MAX_BODY = 1 << 20
 INSTALL_HINT = "pip install 'langchain-producer[webhooks]'"
 
@@ -123,22 +129,14 @@ async def submitted_entry(store: BaseStore, task_id: str) -> JournalEntry | None
     return JournalEntry.model_validate(items[0].value) if items else None
 
 
-def _task_of(task_id: str, value: Any) -> ProducerTask | None:
-    if not isinstance(value, dict) or not isinstance(value.get("record"), dict):
-        return None
-    return parse_task(value["record"], task_id)
-
-
 def confirmed(store: BaseStore, task_id: str) -> ProducerTask | None:
     """The task as the receiver confirmed it with the service (terminal), or None (not yet)."""
-    item = store.get(CALLBACKS, task_id)
-    return None if item is None else _task_of(task_id, item.value)
+    return read_confirmed(store, task_id)
 
 
 async def aconfirmed(store: BaseStore, task_id: str) -> ProducerTask | None:
     """Async ``confirmed``."""
-    item = await _store_call(store.aget, store.get, CALLBACKS, task_id)
-    return None if item is None else _task_of(task_id, item.value)
+    return await aread_confirmed(store, task_id)
 
 
 Answer = tuple[int, dict[str, Any], tuple[ProducerTask, JournalEntry] | None]
@@ -254,6 +252,7 @@ class _Receiver:
             )
         finally:
             self.claimed.discard(task_id)
+        announce(task_id)  # this process's waits on the task wake now, without a look-up
         logger.info("Producer callback for task %s confirmed: %s", task_id, task.state)
         return 200, {"recorded": True, "state": task.state}, (task, entry)
 

@@ -404,6 +404,10 @@ def test_over_the_network_with_uvicorn_and_the_real_clock(store: InMemoryStore) 
             time.sleep(0.02)
         task = confirmed(store, task_id)
         assert task is not None and task.is_complete
+        # Recorded before the answer: the emulator notes its POST, and on_confirmed runs,
+        # only once the answer is back.
+        while not (emu.callbacks and woken.calls) and time.monotonic() < deadline:
+            time.sleep(0.02)
         assert [c["status"] for c in emu.callbacks] == [200] and len(woken.calls) == 1
     finally:
         server.should_exit = True

@@ -14,17 +14,19 @@ import inspect
 import random
 import threading
 import time as _time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar, assert_never
 
 import httpx
 
+from langchain_producer.drivers import listening as _listening
 from langchain_producer.drivers.lookups import AsyncLookups, ThreadLookups
 from langchain_producer.errors import ProducerError
 from langchain_producer.models import ProducerTask
 from langchain_producer.protocol.answers import Collector, Reply
 from langchain_producer.protocol.steps import (
+    Await,
     Draw,
     Effect,
     Lookup,
@@ -61,6 +63,9 @@ class Clock:
         sleep: Block for some seconds (answers ``Sleep`` in the sync driver).
         asleep: Wait some seconds on the event loop (answers ``Sleep`` in the async driver).
         random: A float in [0, 1) (answers ``Draw``).
+        block: Block until a ``threading.Event`` is set or some seconds pass (a sync
+            ``Await``, between reads of the store).
+        ablock: The same on the event loop, for an ``asyncio.Event`` (an async ``Await``).
     """
 
     monotonic: Callable[[], float] = _time.monotonic
@@ -68,6 +73,8 @@ class Clock:
     sleep: Callable[[float], None] = _time.sleep
     asleep: Callable[[float], Any] = asyncio.sleep
     random: Callable[[], float] = field(default=random.random)
+    block: Callable[[threading.Event, float], None] = _listening.block
+    ablock: Callable[[asyncio.Event, float], Awaitable[None]] = _listening.ablock
 
 
 class Driver:
@@ -139,6 +146,9 @@ class Driver:
             case Sleep(seconds=seconds):
                 self.clock.sleep(seconds)
                 return None
+            case Await(task_id=task_id, seconds=seconds, store=store):
+                clock = self.clock
+                return _listening.listen(store, task_id, seconds, clock.monotonic, clock.block)
             case Now() | WallClock() | Draw():
                 return self._read_clock(step)
             case Lookup(task_id=task_id):
@@ -204,6 +214,11 @@ class Driver:
             case Sleep(seconds=seconds):
                 await self.clock.asleep(seconds)
                 return None
+            case Await(task_id=task_id, seconds=seconds, store=store):
+                clock = self.clock
+                return await _listening.alisten(
+                    store, task_id, seconds, clock.monotonic, clock.ablock
+                )
             case Now() | WallClock() | Draw():
                 return self._read_clock(step)
             case Lookup(task_id=task_id):

@@ -34,6 +34,7 @@ from langchain_producer.protocol.steps import Plan, progress
 from langchain_producer.protocol.tasks import parse_submission
 from langchain_producer.protocol.wire import AUDIOS, LYRICS, UPLOAD, VIDEOS, WAV, audios_body
 from langchain_producer.safety import journal as _journal
+from langchain_producer.safety.context import graph_store
 from langchain_producer.safety.journal import BeforeSubmit, PlanOptions
 from langchain_producer.settings import check_http_url
 
@@ -90,7 +91,11 @@ def submit(
     if done.result is None:
         assert done.entry is not None  # a call not sent now was found in the journal
         task = yield from _paid_calls.resume_task(
-            done.entry, wait=wait, max_wait=max_wait, schedule=client.poll_schedule
+            done.entry,
+            wait=wait,
+            max_wait=max_wait,
+            schedule=client.poll_schedule,
+            listen=listening_store(client),
         )
         return done.stamp(task)
     task = done.result
@@ -100,7 +105,11 @@ def submit(
     yield from progress(task)
     if wait and not task.is_terminal:
         task = yield from _wait(
-            task.task_id, max_wait=max_wait, schedule=client.poll_schedule, just_submitted=True
+            task.task_id,
+            max_wait=max_wait,
+            schedule=client.poll_schedule,
+            just_submitted=True,
+            listen=listening_store(client),
         )
     return done.stamp(task)
 
@@ -122,7 +131,22 @@ def get_tasks(
 
 def wait(client: Configured, task_id: str, *, max_wait: float = 600.0) -> Plan[ProducerTask]:
     """Poll a task until it ends or ``max_wait`` passes (see ``ProducerClient.wait``)."""
-    return _wait(check_id(task_id), max_wait=max_wait, schedule=client.poll_schedule)
+    return _wait(
+        check_id(task_id),
+        max_wait=max_wait,
+        schedule=client.poll_schedule,
+        listen=listening_store(client),
+    )
+
+
+def listening_store(client: Configured) -> BaseStore | None:
+    """Where a wait listens for its task's callback, when the client gives the service a
+    ``callback_url``: the store its paid calls are journalled in (the client's ``store``, else
+    the graph's), which is where the receiver records what it confirmed. None without a
+    ``callback_url`` or a store: the wait polls as it always has."""
+    if client.callback_url is None:
+        return None
+    return client.store if client.store is not None else graph_store()
 
 
 def lyrics(client: Configured, prompt: str, **paid: Unpack[PlanOptions]) -> Plan[Lyrics]:

@@ -168,16 +168,26 @@ def submit_once(
 
 
 def resume_task(
-    entry: JournalEntry, *, wait: bool, max_wait: float, schedule: polling.PollSchedule
+    entry: JournalEntry,
+    *,
+    wait: bool,
+    max_wait: float,
+    schedule: polling.PollSchedule,
+    listen: Any = None,
 ) -> Plan[ProducerTask]:
     """Pick a journalled audio task up again: wait for it, or look at it once.
 
-    A task that has finished since comes back at the first look, without waiting.
+    A task that has finished since comes back at the first look, without waiting. ``listen``:
+    the store of confirmed callbacks, as ``polling.wait`` takes it.
     """
     task_id = entry.task_id or ""
     try:
         if wait:
-            return (yield from polling.wait(task_id, max_wait=max_wait, schedule=schedule))
+            return (
+                yield from polling.wait(
+                    task_id, max_wait=max_wait, schedule=schedule, listen=listen
+                )
+            )
         task = yield from lookup(task_id)
         yield from progress(task)
         return task

@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from langchain_producer._constants import BATCH_MAX_IDS
 from langchain_producer.errors import ProducerError, TaskNotFoundError
 from langchain_producer.models import ProducerTask, TaskBatch
 from langchain_producer.protocol.retry import RetryPolicy, exchange
-from langchain_producer.protocol.steps import Plan, lookup, now, progress, sleep
+from langchain_producer.protocol.steps import (
+    Plan,
+    await_callback,
+    lookup,
+    now,
+    progress,
+    sleep,
+)
 from langchain_producer.protocol.tasks import parse_batch, parse_task
 from langchain_producer.protocol.wire import TASKS, retrieve_batch_body, retrieve_body
 
@@ -73,6 +81,8 @@ class PollSchedule:
     first: float = 2.0
     factor: float = 1.5
     cap: float = 15.0
+    listening: float = 60.0
+    """Seconds between safety polls while the service is to call back (``wait(listen=...)``)."""
 
     @property
     def shared_for(self) -> float:
@@ -125,34 +135,27 @@ class _Eta:
 
 
 def wait(
-    task_id: str, *, max_wait: float, schedule: PollSchedule, just_submitted: bool = False
+    task_id: str,
+    *,
+    max_wait: float,
+    schedule: PollSchedule,
+    just_submitted: bool = False,
+    listen: Any = None,
 ) -> Plan[ProducerTask]:
     """Poll until the task is complete or failed, or ``max_wait`` seconds have passed.
 
     Returns the last task seen: on timeout it is still pending or processing, never lost.
     ``just_submitted`` skips the first, immediate look: a task accepted a moment ago is pending.
+    ``listen``: the store the webhook receiver records confirmed callbacks in, when the service
+    was given a ``callback_url``; the wait then listens (``_listening``) instead of polling.
     """
     start = yield from now()
-    poll = 0
-    eta = _Eta()
     try:
-        if just_submitted:
-            pause = schedule.pause(poll, now=start, deadline=start + max_wait)
-            yield from sleep(pause or 0.0)
-            poll += 1
-        while True:
-            task = yield from lookup(task_id)
-            yield from progress(task)
-            if task.is_terminal:
-                return task
-            moment = yield from now()
-            pause = schedule.pause(
-                poll, now=moment, deadline=start + max_wait, eta=eta.update(moment, task.progress)
+        if listen is not None:
+            return (
+                yield from _listening(task_id, start + max_wait, schedule, just_submitted, listen)
             )
-            if pause is None:
-                return task
-            yield from sleep(pause)
-            poll += 1
+        return (yield from _polling(task_id, start, max_wait, schedule, just_submitted))
     except TaskNotFoundError as error:
         if not just_submitted:  # an id the caller gave: it may be wrong
             raise error.with_task(task_id) from error.__cause__
@@ -163,6 +166,64 @@ def wait(
         raise error.following(
             [task_id], follow_in=schedule.cap, accepted=just_submitted
         ) from error.__cause__
+
+
+def _listening(
+    task_id: str, deadline: float, schedule: PollSchedule, just_submitted: bool, store: Any
+) -> Plan[ProducerTask]:
+    """Wait for the task's confirmed callback, with a safety poll every ``schedule.listening``.
+
+    Between polls the plan yields ``Await`` (the driver reads ``store`` and wakes when the
+    receiver records the task); the record it answers was confirmed with the service by the
+    receiver, so it is returned without another look-up. When no callback comes (lost), each
+    safety poll looks the task up as ``_polling`` does, and one that has ended ends the wait.
+    A task given by the caller (not ``just_submitted``) is looked at once first: an id the
+    service does not know fails at once, and a finished task comes back at once.
+    """
+    task: ProducerTask | None = None
+    if not just_submitted:
+        task = yield from lookup(task_id)
+        yield from progress(task)
+        if task.is_terminal:
+            return task
+    while (left := deadline - (yield from now())) > 0:
+        heard = yield from await_callback(task_id, min(schedule.listening, left), store)
+        if heard is not None:
+            yield from progress(heard)
+            return heard
+        task = yield from lookup(task_id)  # the safety poll
+        yield from progress(task)
+        if task.is_terminal:
+            return task
+    if task is None:  # out of time before any look: the caller still gets the task as it is
+        task = yield from lookup(task_id)
+        yield from progress(task)
+    return task
+
+
+def _polling(
+    task_id: str, start: float, max_wait: float, schedule: PollSchedule, just_submitted: bool
+) -> Plan[ProducerTask]:
+    """Poll on ``schedule`` (soon at first, then less often, sooner when the end is near)."""
+    poll = 0
+    eta = _Eta()
+    if just_submitted:
+        pause = schedule.pause(poll, now=start, deadline=start + max_wait)
+        yield from sleep(pause or 0.0)
+        poll += 1
+    while True:
+        task = yield from lookup(task_id)
+        yield from progress(task)
+        if task.is_terminal:
+            return task
+        moment = yield from now()
+        pause = schedule.pause(
+            poll, now=moment, deadline=start + max_wait, eta=eta.update(moment, task.progress)
+        )
+        if pause is None:
+            return task
+        yield from sleep(pause)
+        poll += 1
 
 
 def wait_all(

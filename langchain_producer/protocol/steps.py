@@ -10,7 +10,7 @@ each answer has its type.
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, cast
 
 from langchain_producer.models import ProducerTask
@@ -34,6 +34,20 @@ class Sleep:
     """Pause for ``seconds``. Answer: None."""
 
     seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class Await:
+    """Wait up to ``seconds`` for ``task_id``'s callback, as the webhook receiver confirmed and
+    recorded it in ``store`` (the deployment's ``BaseStore``). Answer: that terminal
+    ``ProducerTask`` as soon as it is there (at once if it already is), else None.
+
+    What a wait yields instead of ``Sleep`` while the service is to call back
+    (``polling.wait``); the drivers read the store and wake when the receiver says so."""
+
+    task_id: str
+    seconds: float
+    store: Any = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,11 +95,11 @@ class Effect(Generic[R]):
         raise NotImplementedError
 
 
-Step = Send | Sleep | Now | WallClock | Draw | Lookup | Progress | Effect[Any]
+Step = Send | Sleep | Await | Now | WallClock | Draw | Lookup | Progress | Effect[Any]
 Outcome = object
 """What a driver answers: a ``Reply`` or an exception (``Send``), a float (``Now``,
-``WallClock``, ``Draw``), a ``ProducerTask`` (``Lookup``), an effect's result, or None. Plans
-read it through the typed helpers below, which check it."""
+``WallClock``, ``Draw``), a ``ProducerTask`` (``Lookup``; ``Await``, or None), an effect's
+result, or None. Plans read it through the typed helpers below, which check it."""
 Plan = Generator[Step, Outcome, T]
 
 
@@ -97,6 +111,12 @@ def send(path: str, body: dict[str, Any]) -> Plan[Reply | Exception]:
 
 def sleep(seconds: float) -> Plan[None]:
     yield Sleep(seconds)
+
+
+def await_callback(task_id: str, seconds: float, store: Any) -> Plan[ProducerTask | None]:
+    outcome = yield Await(task_id, seconds, store)
+    assert outcome is None or isinstance(outcome, ProducerTask), outcome
+    return outcome
 
 
 def now() -> Plan[float]:
