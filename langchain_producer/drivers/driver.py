@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING, Any, TypeVar, assert_never
 import httpx
 
 from langchain_producer.drivers import listening as _listening
+from langchain_producer.drivers.exchange import aexchange, exchange
 from langchain_producer.drivers.lookups import AsyncLookups, ThreadLookups
 from langchain_producer.errors import ProducerError
 from langchain_producer.models import ProducerTask
-from langchain_producer.protocol.answers import Collector, Reply
+from langchain_producer.protocol.answers import Reply
 from langchain_producer.protocol.steps import (
     Await,
     Draw,
@@ -164,20 +165,7 @@ class Driver:
 
     def _post(self, step: Send) -> Reply | Exception:
         http = self.connections.http
-        try:
-            response = http.send(self._request(http, step), stream=True, follow_redirects=False)
-        except Exception as error:  # reported to the plan, which decides
-            return error
-        collector = Collector(response)
-        try:
-            for chunk in collector.already_read() or response.iter_raw():
-                if not collector.add(chunk):
-                    return collector.reply(_TOO_LARGE)
-        except Exception as error:  # a body cut short: keep what arrived
-            return collector.reply(error)
-        finally:
-            response.close()
-        return collector.reply()
+        return exchange(http, lambda: self._request(http, step), _TOO_LARGE)
 
     # ------------------------------------------------------------------------------ async
 
@@ -236,23 +224,7 @@ class Driver:
 
     async def _apost(self, step: Send) -> Reply | Exception:
         http = self.connections.http_async
-        try:
-            request = self._request(http, step)
-            response = await http.send(request, stream=True, follow_redirects=False)
-        except Exception as error:  # reported to the plan, which decides
-            return error
-        collector = Collector(response)
-        try:
-            for chunk in collector.already_read():
-                collector.add(chunk)
-            async for chunk in collector.unread(response):
-                if not collector.add(chunk):
-                    return collector.reply(_TOO_LARGE)
-        except Exception as error:  # a body cut short: keep what arrived
-            return collector.reply(error)
-        finally:
-            await response.aclose()
-        return collector.reply()
+        return await aexchange(http, lambda: self._request(http, step), _TOO_LARGE)
 
     def _loop_lookups(self) -> AsyncLookups:
         loop = asyncio.get_running_loop()

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from pydantic import BaseModel, ConfigDict
 
+from langchain_producer.drivers.exchange import aexchange, exchange
 from langchain_producer.errors import (
     AuthenticationError,
     ProducerAPIError,
@@ -35,7 +36,7 @@ from langchain_producer.errors import (
     ProducerError,
     ProducerValidationError,
 )
-from langchain_producer.protocol.answers import Collector, Reply, Unreadable, decode, describe
+from langchain_producer.protocol.answers import Reply, Unreadable, decode, describe
 from langchain_producer.protocol.answers import finite as _finite
 from langchain_producer.settings import APPLICATION_ID_ENV, PLATFORM_TOKEN_ENV, ProducerSettings
 
@@ -143,39 +144,11 @@ def _pause(policy: RetryPolicy, failed: _Failed) -> float:
 
 
 def _get(http: httpx.Client, url: str, token: str) -> Reply | Exception:
-    try:
-        response = http.send(_request(http, url, token), stream=True, follow_redirects=False)
-    except Exception as error:  # read below, like any failed exchange
-        return error
-    collector = Collector(response)
-    try:
-        for chunk in collector.already_read() or response.iter_raw():
-            if not collector.add(chunk):
-                return collector.reply(_TOO_LARGE)
-    except Exception as error:
-        return collector.reply(error)
-    finally:
-        response.close()
-    return collector.reply()
+    return exchange(http, lambda: _request(http, url, token), _TOO_LARGE)
 
 
 async def _aget(http: httpx.AsyncClient, url: str, token: str) -> Reply | Exception:
-    try:
-        response = await http.send(_request(http, url, token), stream=True, follow_redirects=False)
-    except Exception as error:
-        return error
-    collector = Collector(response)
-    try:
-        for chunk in collector.already_read():
-            collector.add(chunk)
-        async for chunk in collector.unread(response):
-            if not collector.add(chunk):
-                return collector.reply(_TOO_LARGE)
-    except Exception as error:
-        return collector.reply(error)
-    finally:
-        await response.aclose()
-    return collector.reply()
+    return await aexchange(http, lambda: _request(http, url, token), _TOO_LARGE)
 
 
 def _text(value: Any) -> str | None:
