@@ -56,7 +56,12 @@ from langchain_producer.drivers.listening import (
 )
 from langchain_producer.errors import ProducerError, TaskNotFoundError
 from langchain_producer.models import ProducerTask
-from langchain_producer.safety.journal import DEFAULT_TTL_MINUTES, NAMESPACE, JournalEntry
+from langchain_producer.safety.journal import (
+    DEFAULT_TTL_MINUTES,
+    NAMESPACE,
+    JournalEntry,
+    store_call,
+)
 
 if TYPE_CHECKING:
     from langgraph.store.base import BaseStore
@@ -103,16 +108,6 @@ def _secret_text(secret: str | SecretStr) -> str:
     return text
 
 
-async def _store_call(
-    method: Callable[..., Awaitable[Any]], sync: Callable[..., Any], *args: Any, **kwargs: Any
-) -> Any:
-    """A store's async method; a sync-only store (``SqliteStore``) runs in a thread."""
-    try:
-        return await method(*args, **kwargs)
-    except NotImplementedError:
-        return await asyncio.to_thread(sync, *args, **kwargs)
-
-
 async def submitted_entry(store: BaseStore, task_id: str) -> JournalEntry | None:
     """The journal entry of ``task_id`` in any thread, or None if this deployment never sent it.
 
@@ -123,7 +118,7 @@ async def submitted_entry(store: BaseStore, task_id: str) -> JournalEntry | None
     expire after the journal's TTL, a week by default). One query per callback; the waits read
     the ``CALLBACKS`` item by key instead, which is cheap.
     """
-    items = await _store_call(
+    items = await store_call(
         store.asearch, store.search, NAMESPACE, filter={"task_id": task_id}, limit=1
     )
     return JournalEntry.model_validate(items[0].value) if items else None
@@ -247,7 +242,7 @@ class _Receiver:
                 "key": entry.key,
             }
             ttl = {"ttl": DEFAULT_TTL_MINUTES} if getattr(self.store, "supports_ttl", False) else {}
-            await _store_call(
+            await store_call(
                 self.store.aput, self.store.put, CALLBACKS, task_id, value, index=False, **ttl
             )
         finally:

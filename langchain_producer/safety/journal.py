@@ -195,7 +195,7 @@ class TaskJournal:
 
     async def aget(self, key: str, thread_id: str | None = None) -> JournalEntry | None:
         """Async ``get``."""
-        item = await _async(self.store.aget, self.store.get, self.namespace(thread_id), key)
+        item = await store_call(self.store.aget, self.store.get, self.namespace(thread_id), key)
         return JournalEntry.model_validate(item.value) if item is not None else None
 
     def record(self, entry: JournalEntry) -> None:
@@ -210,7 +210,7 @@ class TaskJournal:
 
     async def arecord(self, entry: JournalEntry) -> None:
         """Async ``record``."""
-        await _async(
+        await store_call(
             self.store.aput,
             self.store.put,
             self.namespace(entry.thread_id),
@@ -266,7 +266,7 @@ class TaskJournal:
         return len(old)
 
 
-async def _async(
+async def store_call(
     method: Callable[..., Awaitable[Any]], sync: Callable[..., Any], *args: Any, **kwargs: Any
 ) -> Any:
     """Call a store's async method; a sync-only store (``SqliteStore``) runs in a thread."""
