@@ -97,7 +97,9 @@ def tool_call(op: Operation) -> dict[str, Any]:
     return {"type": "tool_call", "id": "call-1", "name": op.tool, "args": dict(op.args)}
 
 
-async def run_cell(fault: str, op: Operation, mode: str, evil: FaultServer) -> None:
+def serve_fault(fault: str, op: Operation, evil: FaultServer) -> tuple[FaultServer, str]:
+    """The fault server of one cell, and the base URL to call (a dead port for "refused"
+    before anything was sent)."""
     server = FaultServer(
         fault=fault if fault != "refused" else "none",
         faulty=(op.faulty,),
@@ -106,6 +108,11 @@ async def run_cell(fault: str, op: Operation, mode: str, evil: FaultServer) -> N
     )
     refused_from_start = fault == "refused" and not server.refuse_after_paid
     base_url = f"http://127.0.0.1:{dead_port()}" if refused_from_start else server.base_url
+    return server, base_url
+
+
+async def run_cell(fault: str, op: Operation, mode: str, evil: FaultServer) -> None:
+    server, base_url = serve_fault(fault, op, evil)
     toolkit, clients = make_toolkit(base_url, op)
     (tool,) = toolkit.get_tools([op.tool])
     try:

@@ -19,7 +19,7 @@ from importlib import metadata
 from typing import Any
 
 import pytest
-from faultserver import FAULTS, FaultServer, dead_port
+from faultserver import FAULTS, FaultServer
 from langchain.agents import create_agent
 from langchain.agents.middleware import (
     AgentMiddleware,
@@ -34,7 +34,7 @@ from langgraph.store.memory import InMemoryStore
 from langgraph.types import Command
 from packaging.version import Version
 from test_agent import ScriptedModel
-from test_fault_matrix import MAX_RETRIES, OPERATIONS, Operation, check_cell
+from test_fault_matrix import MAX_RETRIES, OPERATIONS, Operation, check_cell, serve_fault
 from test_fault_matrix import make_toolkit as make_fault_toolkit
 from test_spending import make_toolkit
 
@@ -143,14 +143,7 @@ def emu() -> ProducerEmulator:
 async def run_fault_cell(
     fault: str, op: Operation, mode: str, evil: FaultServer, **tool_settings: Any
 ) -> tuple[ToolMessage, FaultServer, Attempts, ProducerToolkit]:
-    server = FaultServer(
-        fault=fault if fault != "refused" else "none",
-        faulty=(op.faulty,),
-        redirect_to=evil.base_url,
-        refuse_after_paid=fault == "refused" and op.faulty == "/producer/tasks" and op.wait,
-    )
-    refused_from_start = fault == "refused" and not server.refuse_after_paid
-    base_url = f"http://127.0.0.1:{dead_port()}" if refused_from_start else server.base_url
+    server, base_url = serve_fault(fault, op, evil)
     toolkit, clients = make_fault_toolkit(base_url, op)
     tools = toolkit.get_tools()
     for tool in tools:
