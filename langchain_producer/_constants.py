@@ -41,6 +41,10 @@ API_KEY_ENV: Final = "ACEDATACLOUD_API_TOKEN"
 BASE_URL_ENV: Final = "ACEDATACLOUD_API_BASE_URL"
 DEFAULT_MODEL_ENV: Final = "PRODUCER_DEFAULT_MODEL"
 
+CALLBACK_ROUTE: Final = "/producer/callback/{secret}"
+"""The webhook receiver's one route (``langchain_producer.webhooks``); ``{secret}`` is the
+deployment's callback secret, the only guard of an unauthenticated POST."""
+
 PROMPT_MAX_CHARS: Final = 200
 """The documented limit of the style ``prompt`` of ``/producer/audios``."""
 

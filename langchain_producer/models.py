@@ -98,6 +98,9 @@ class ProducerTask(_Paid):
     ``wav``."""
     result: TaskResult = None
     """The finished result of a lyrics, upload, video or WAV task (songs are in ``songs``)."""
+    parked: bool = False
+    """True when the call returned at acceptance without waiting and its LangGraph thread will
+    be woken with the finished task by the webhook receiver (``ProducerToolkit(park=True)``)."""
     created_at: float | None = None
     started_at: float | None = None
     finished_at: float | None = None

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Self
+from urllib.parse import quote
 
 import httpx
 from langchain_core.utils import from_env, secret_from_env
@@ -40,6 +41,7 @@ from pydantic import (
 from langchain_producer._constants import (
     API_KEY_ENV,
     BASE_URL_ENV,
+    CALLBACK_ROUTE,
     DEFAULT_BASE_URL,
     DEFAULT_MODEL,
     DEFAULT_MODEL_ENV,
@@ -53,6 +55,9 @@ own MCP server reads it."""
 APPLICATION_ID_ENV = "ACEDATACLOUD_APPLICATION_ID"
 PLATFORM_BASE_URL_ENV = "ACEDATACLOUD_PLATFORM_BASE_URL"
 DEFAULT_PLATFORM_BASE_URL = "https://platform.acedata.cloud"
+CALLBACK_BASE_URL_ENV = "PRODUCER_CALLBACK_BASE_URL"
+CALLBACK_SECRET_ENV = "PRODUCER_CALLBACK_SECRET"
+_CALLBACK_SECRET = re.compile(r"[A-Za-z0-9._~-]{16,256}")
 _APPLICATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -83,7 +88,14 @@ class ProducerSettings(BaseModel):
         max_poll_interval: The longest pause between two checks of one task (at least
             ``poll_interval``).
         callback_url: A webhook the service calls when an audio task ends. A deployment
-            setting: no model-facing tool can change it.
+            setting: no model-facing tool can change it. Shown masked in dumps.
+        callback_base_url: Where this deployment's receiver (``langchain_producer.webhooks``)
+            is reached, e.g. ``https://agents.example.com``. With ``callback_secret`` it makes
+            ``callback_url`` (``<base>/producer/callback/<secret>``), so that neither the model
+            nor the code sees the secret. Defaults to ``PRODUCER_CALLBACK_BASE_URL``.
+        callback_secret: The receiver's secret path segment (16 to 256 URL-safe characters,
+            e.g. ``secrets.token_urlsafe(32)``). Defaults to ``PRODUCER_CALLBACK_SECRET``;
+            never shown in a repr, a dump or an error.
         callback_poll_interval: With ``callback_url`` and ``store``, waits listen for the
             receiver's record of the task (``langchain_producer.webhooks``) and look the task
             up only every this many seconds, in case its callback is lost.
@@ -127,6 +139,14 @@ class ProducerSettings(BaseModel):
     max_poll_interval: float = Field(default=15.0, gt=0, allow_inf_nan=False)
     callback_url: str | None = Field(default=None, repr=False)  # its path is a secret
     callback_poll_interval: float = Field(default=60.0, gt=0, allow_inf_nan=False)
+    callback_base_url: str | None = Field(
+        default_factory=from_env(CALLBACK_BASE_URL_ENV, default=None), repr=False
+    )
+    callback_secret: SecretStr | None = Field(
+        default_factory=secret_from_env(CALLBACK_SECRET_ENV, default=None),
+        repr=False,
+        exclude=True,
+    )
     transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = Field(
         default=None, exclude=True, repr=False
     )
@@ -201,7 +221,28 @@ class ProducerSettings(BaseModel):
             f"at most 128), got {repr(value)[:60]}"
         )
 
-    @field_validator("base_url", "callback_url", "platform_base_url")
+    @field_validator("callback_base_url", "callback_secret", mode="before")
+    @classmethod
+    def _empty_callback_means_none(cls, value: Any) -> Any:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return value if text else None
+
+    @field_validator("callback_secret")
+    @classmethod
+    def _url_safe_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            check_callback_secret(value)
+        return value
+
+    @field_serializer("callback_url")
+    def _callback_url_masked(self, value: str | None) -> str | None:
+        # Its path is the receiver's secret: a dump says where, never the path itself.
+        if value is None:
+            return None
+        url = httpx.URL(value)
+        return f"{url.scheme}://{url.netloc.decode()}/**********"
+
+    @field_validator("base_url", "callback_url", "callback_base_url", "platform_base_url")
     @classmethod
     def _http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
@@ -268,6 +309,20 @@ class ProducerSettings(BaseModel):
                 "would be ignored where a client is injected. Give the transport to your "
                 "client(s) instead"
             )
+        if self.callback_base_url is not None:
+            if self.callback_secret is None:
+                raise ValueError(
+                    f"callback_base_url needs callback_secret (or {CALLBACK_SECRET_ENV}): the "
+                    "secret path is what guards the receiver"
+                )
+            url = callback_url(self.callback_base_url, self.callback_secret)
+            if self.callback_url not in (None, url):
+                raise ValueError(
+                    "callback_url and callback_base_url both given: give the receiver's base "
+                    "URL and secret, or a whole callback_url, not both"
+                )
+            # Frozen model: the one derived field is set once, here, as the model is made.
+            object.__setattr__(self, "callback_url", url)
         return self
 
 
@@ -288,6 +343,31 @@ def invalid_settings(error: ValidationError, known: Iterable[str]) -> ProducerVa
     return ProducerValidationError(f"Invalid Producer settings: {'; '.join(problems)}.", hint=_HINT)
 
 
+def check_callback_secret(secret: str | SecretStr) -> str:
+    """The secret's text if it is 16 to 256 URL-safe characters, else a ``ValueError`` that
+    never holds the secret itself."""
+    text = secret.get_secret_value() if isinstance(secret, SecretStr) else secret
+    if not isinstance(text, str) or not _CALLBACK_SECRET.fullmatch(text):
+        raise ValueError(
+            "callback secret must be 16 to 256 URL-safe characters (letters, digits, . _ ~ -): "
+            "use secrets.token_urlsafe(32)"
+        )
+    return text
+
+
+def callback_url(base_url: str, secret: str | SecretStr) -> str:
+    """The ``callback_url`` of a receiver at ``base_url``: ``<base>/producer/callback/<secret>``.
+
+    Example:
+        >>> callback_url("https://hooks.example.com/", "s3cret-0123456789abcdef")
+        'https://hooks.example.com/producer/callback/s3cret-0123456789abcdef'
+    """
+    if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
+        raise ValueError("base_url must be an http(s) URL")
+    path = CALLBACK_ROUTE.replace("{secret}", quote(check_callback_secret(secret), safe=""))
+    return base_url.rstrip("/") + path
+
+
 def check_http_url(value: Any, what: str) -> str:
     """``value`` if it is an http(s) URL with a host, else a ``ProducerValidationError``."""
     try:
@@ -304,6 +384,8 @@ def check_http_url(value: Any, what: str) -> str:
 
 __all__ = [
     "APPLICATION_ID_ENV",
+    "CALLBACK_BASE_URL_ENV",
+    "CALLBACK_SECRET_ENV",
     "DEFAULT_PLATFORM_BASE_URL",
     "DEFAULT_TIMEOUT",
     "PLATFORM_BASE_URL_ENV",

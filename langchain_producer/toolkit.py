@@ -24,7 +24,7 @@ from langchain_producer.safety.journal import TaskJournal
 from langchain_producer.safety.spending import Spending, SpendingGuard, check_limit
 from langchain_producer.settings import ProducerSettings, invalid_settings
 from langchain_producer.tools import ALL_TOOLS, AudioTool, ProducerTool
-from langchain_producer.tools.audio import SongMaxWait, Wait
+from langchain_producer.tools.audio import Park, SongMaxWait, Wait
 from langchain_producer.tools.tasks import LookupMaxWait, TaskLookupTool
 
 _CLIENT_SETTINGS = frozenset(ProducerSettings.model_fields)
@@ -43,6 +43,11 @@ class ProducerToolkit(BaseToolkit):
         wait: True (default): the song tools wait and return finished songs, one call per
             song. False: they return the task id at once, to follow with ``producer_get_task``.
         max_wait: Seconds a song tool waits before handing back the running task.
+        park: True: the song tools return as soon as the job is accepted and the run ends (its
+            worker is free); when the task ends, the webhook receiver wakes the thread with a
+            new run carrying the song (``langchain_producer.webhooks.wake_parked_threads``).
+            Needs a callback URL (``callback_base_url`` and ``callback_secret``, or
+            ``callback_url``) and a graph with a store.
         get_task_wait: Seconds ``producer_get_task`` / ``producer_get_tasks_batch`` wait for a
             task to finish before answering (0: look once).
         max_paid_calls: The most paid calls (accepted submissions) the toolkit's tools may make
@@ -81,6 +86,7 @@ class ProducerToolkit(BaseToolkit):
     # Tool settings: declared on the tools, with the tools' defaults (see ``_make``).
     wait: Wait = AudioTool.model_fields["wait"].default
     max_wait: SongMaxWait = AudioTool.model_fields["max_wait"].default
+    park: Park = AudioTool.model_fields["park"].default
     get_task_wait: LookupMaxWait = TaskLookupTool.model_fields["max_wait"].default
     approve_paid_calls: bool = ProducerTool.model_fields["approve_paid_calls"].default
 
@@ -136,6 +142,16 @@ class ProducerToolkit(BaseToolkit):
     @classmethod
     def _credits(cls, value: Any) -> Any:
         return check_min_balance(value)
+
+    @model_validator(mode="after")
+    def _parking_wakes(self) -> Self:
+        if self.park and self.client.settings.callback_url is None:
+            raise ValueError(
+                "park=True needs a callback URL for the service to call back: set "
+                "callback_base_url and callback_secret (or PRODUCER_CALLBACK_BASE_URL and "
+                "PRODUCER_CALLBACK_SECRET), or callback_url"
+            )
+        return self
 
     @model_validator(mode="after")
     def _balance_readable(self) -> Self:
@@ -247,7 +263,7 @@ class ProducerToolkit(BaseToolkit):
         # A new tool setting: a field on the tool, the same field here, one line below.
         settings: dict[str, Any] = {"client": self.client}
         if issubclass(cls, AudioTool):
-            settings.update(wait=self.wait, max_wait=self.max_wait)
+            settings.update(wait=self.wait, max_wait=self.max_wait, park=self.park)
         elif issubclass(cls, TaskLookupTool):
             # The look-up tools tell the guard how paid tasks ended (billed or not).
             settings.update(max_wait=self.get_task_wait, spending_guard=self._guard)

@@ -9,13 +9,20 @@ import pytest
 
 from langchain_producer._constants import API_KEY_ENV, BASE_URL_ENV, DEFAULT_MODEL_ENV
 from langchain_producer.emulator import EmulatorServer, ProducerEmulator
+from langchain_producer.settings import CALLBACK_BASE_URL_ENV, CALLBACK_SECRET_ENV
 
 
 @pytest.fixture(autouse=True)
 def _no_producer_settings_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
     # A developer's exported token, URL or model must not change what a test sees (nor send
     # a test's requests to the real, billed service). Tests that need them set them.
-    for name in (API_KEY_ENV, BASE_URL_ENV, DEFAULT_MODEL_ENV):
+    for name in (
+        API_KEY_ENV,
+        BASE_URL_ENV,
+        DEFAULT_MODEL_ENV,
+        CALLBACK_BASE_URL_ENV,
+        CALLBACK_SECRET_ENV,
+    ):
         monkeypatch.delenv(name, raising=False)
 
 

@@ -22,7 +22,6 @@ import pytest
 from langgraph.store.memory import InMemoryStore
 
 from langchain_producer import Generate, ProducerClient
-from langchain_producer import webhooks as _webhooks
 from langchain_producer.drivers import listening
 from langchain_producer.drivers.driver import Clock
 from langchain_producer.emulator import FakeClock, ProducerEmulator
@@ -30,6 +29,7 @@ from langchain_producer.models import ProducerTask
 from langchain_producer.protocol import operations
 from langchain_producer.protocol.steps import Await, Lookup, Now, Progress, Sleep
 from langchain_producer.webhooks import CALLBACKS, callback_url, create_app
+from langchain_producer.webhooks import receiver as _receiver
 
 SECRET = "listen-secret-Hq3Vb8Nz2Lk5Wr7"
 KEY = "api-key-listening-8d2f6b1a"
@@ -119,7 +119,7 @@ async def test_a_wait_ends_on_the_callback_within_a_second(
     if woken_by == "the receiver":
         monkeypatch.setattr(listening, "STORE_READ_INTERVAL", 10.0)
     else:
-        monkeypatch.setattr(_webhooks, "announce", lambda task_id: None)
+        monkeypatch.setattr(_receiver, "announce", lambda task_id: None)
     client, counted = listening_client(emu, store)
     started = time.monotonic()
     task = await client.asubmit(Generate(prompt="lo-fi"), wait=True, max_wait=20, key="one")
@@ -221,7 +221,7 @@ async def test_a_duplicate_callback_is_recorded_once_and_wakes_once(
         announced.append(task_id)
         listening.announce(task_id)
 
-    monkeypatch.setattr(_webhooks, "announce", announce)
+    monkeypatch.setattr(_receiver, "announce", announce)
     client, counted = listening_client(emu, store)
     seen: list[ProducerTask] = []
     task = await client.asubmit(

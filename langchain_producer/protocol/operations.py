@@ -68,15 +68,21 @@ def submit(
     key: str | None = None,
     before_submit: BeforeSubmit | None = None,
     tool: str | None = None,
+    park: bool = False,
 ) -> Plan[ProducerTask]:
-    """Submit an audios action once per journal key; with ``wait``, then wait for it."""
+    """Submit an audios action once per journal key; with ``wait``, then wait for it.
+
+    ``park``: return at acceptance, the journal entry marked ``parked`` for the receiver to
+    wake the thread when the task ends; only a journalled call in a thread can park (any
+    other waits as ``wait`` says, with a warning logged).
+    """
     if not isinstance(params, AudioParams):
         raise ProducerValidationError(
             f"submit() takes an action from langchain_producer.params, not {type(params)}.",
             hint="For example: client.submit(Generate(prompt='lo-fi beat')).",
         )
     call = _journalled(
-        client, params.action, AUDIOS, params.wire_fields(), key, before_submit, tool
+        client, params.action, AUDIOS, params.wire_fields(), key, before_submit, tool, park
     )
     request = audios_body(
         params, default_model=client.default_model, callback_url=client.callback_url
@@ -90,20 +96,22 @@ def submit(
     done = yield from _paid_calls.submit_once(call, send, task_id_of=lambda t: t.task_id)
     if done.result is None:
         assert done.entry is not None  # a call not sent now was found in the journal
+        parked = done.entry.parked
         task = yield from _paid_calls.resume_task(
             done.entry,
-            wait=wait,
+            wait=wait and not parked,
             max_wait=max_wait,
             schedule=client.poll_schedule,
             listen=listening_store(client),
         )
-        return done.stamp(task)
+        return _parked(done.stamp(task), parked)
     task = done.result
     # The paid task's id, the one thing that must never be lost, is told at once to the log
     # and to whoever follows progress, before any waiting that might be interrupted.
     logger.info("Producer %s task %s accepted", params.action, task.task_id)
     yield from progress(task)
-    if wait and not task.is_terminal:
+    parked = call.request.parked
+    if wait and not parked and not task.is_terminal:
         task = yield from _wait(
             task.task_id,
             max_wait=max_wait,
@@ -111,7 +119,15 @@ def submit(
             just_submitted=True,
             listen=listening_store(client),
         )
-    return done.stamp(task)
+    return _parked(done.stamp(task), parked)
+
+
+def _parked(task: ProducerTask, parked: bool) -> ProducerTask:
+    """``task``, marked parked when its thread is to be woken with it (a running task only:
+    one that has ended is the answer already)."""
+    if not parked or task.is_terminal:
+        return task
+    return task.model_copy(update={"parked": True})
 
 
 def get_tasks(
@@ -202,8 +218,9 @@ def _journalled(
     key: str | None,
     before_submit: BeforeSubmit | None,
     tool: str | None,
+    park: bool = False,
 ) -> _paid_calls.PaidCall:
-    request = _journal.PaidRequest(action, path, arguments, tool=tool, key=key)
+    request = _journal.PaidRequest(action, path, arguments, tool=tool, key=key, parked=park)
     return _paid_calls.paid_call(request, store=client.store, before_submit=before_submit)
 
 

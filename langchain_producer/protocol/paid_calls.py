@@ -78,6 +78,14 @@ def paid_call(
                 request.action,
                 request.key,
             )
+    journal = TaskJournal(store) if store is not None and request.key is not None else None
+    parked = request.parked and journal is not None and thread_id is not None
+    if request.parked and not parked:
+        logger.warning(
+            "Producer %s call cannot park (no LangGraph thread with a store to wake): it "
+            "waits instead",
+            request.action,
+        )
     request = PaidRequest(
         action=request.action,
         endpoint=request.endpoint,
@@ -85,8 +93,8 @@ def paid_call(
         tool=request.tool,
         key=request.key if store is not None else None,
         thread_id=thread_id,
+        parked=parked,
     )
-    journal = TaskJournal(store) if store is not None and request.key is not None else None
     return PaidCall(request, journal, before_submit)
 
 
@@ -162,6 +170,7 @@ def submit_once(
             arguments=dict(request.arguments),
             tool=request.tool,
             result=answer_of(result),
+            parked=request.parked,
         )
         warning = yield from effect(_Record(call.journal, recorded))
     return Submitted(result=result, entry=recorded, submitted_at=submitted_at, warning=warning)

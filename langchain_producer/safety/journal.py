@@ -79,6 +79,9 @@ class JournalEntry(BaseModel):
         tool: The tool that made the call, if any.
         result: The service's answer, for calls answered at once (lyrics, upload, video,
             WAV): a resumed call returns it without asking the service again.
+        parked: The tool returned as soon as the task was accepted and its run ended: the
+            receiver's ``wake_parked_threads`` starts a new run on ``thread_id`` when the
+            task ends (``langchain_producer.webhooks``).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -93,6 +96,7 @@ class JournalEntry(BaseModel):
     arguments: dict[str, Any] = Field(default_factory=dict)
     tool: str | None = None
     result: dict[str, Any] | None = Field(default=None, repr=False)
+    parked: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,8 @@ class PaidRequest:
         tool: The tool making the call, None for direct client use.
         key: The journal key, None when the call is not journalled.
         thread_id: The LangGraph thread of the run, None outside one.
+        parked: The call returns at acceptance and its thread is woken by the receiver (only
+            ever True for a journalled call in a thread: nothing else could be woken).
     """
 
     action: str
@@ -116,6 +122,7 @@ class PaidRequest:
     tool: str | None = None
     key: str | None = None
     thread_id: str | None = None
+    parked: bool = False
 
     @property
     def digest(self) -> str:

@@ -27,9 +27,20 @@ from langchain_producer.tools._content import task_content
 
 _RETURNS_AT_ONCE = "Returns at once."
 """Said only when the tool does not wait: a waiting tool's result speaks for itself."""
+_PARKS = "Returns once accepted; the finished song comes later as a new message: do not poll."
+"""Said instead of the polling brief when the tool parks its thread."""
+_PARKED_HINT = (
+    "the finished song will come to this conversation as a new message when the service "
+    "calls back. Tell the user it is on its way; do not poll (producer_get_task only if "
+    "they ask for news)"
+)
 
 
 Wait = Annotated[bool, Field(description="Wait for the song before answering.")]
+Park = Annotated[
+    bool,
+    Field(description="Return once accepted; the receiver wakes the thread with the song."),
+]
 SongMaxWait = Annotated[
     float,
     Field(gt=0, allow_inf_nan=False, description="With wait, the most seconds to wait."),
@@ -43,6 +54,11 @@ class AudioTool(ProducerTool):
         wait: Wait for the song before answering (one tool call gives a finished song). When
             False, answer at once with the task id for ``producer_get_task``.
         max_wait: With ``wait``, the most seconds to wait before handing back the running task.
+        park: Return as soon as the job is accepted, so that the run ends and frees its
+            worker; when the task ends, the webhook receiver's ``wake_parked_threads`` starts
+            a new run on the thread with the finished song (``langchain_producer.webhooks``).
+            Needs ``callback_url`` and a LangGraph thread with a store (the journal): a call
+            without them waits as ``wait`` says.
     """
 
     args_schema: type[AudioParams]
@@ -51,11 +67,14 @@ class AudioTool(ProducerTool):
 
     wait: Wait = True
     max_wait: SongMaxWait = 600.0
+    park: Park = False
 
     def paid_action(self) -> str:
         return self.args_schema.action
 
     def guidance(self) -> str:
+        if self.park:
+            return f"{super().guidance()} {_PARKS}"
         mode = "" if self.wait else f" {_RETURNS_AT_ONCE}"
         return f"{super().guidance()}{mode} {POLLING_BRIEF}"
 
@@ -64,15 +83,16 @@ class AudioTool(ProducerTool):
         # with a message): build the request from them without validating them again.
         params = self.args_schema.model_construct(**kwargs)
         return _operations.submit(
-            self.client, params, wait=self.wait, max_wait=self.max_wait, **paid
+            self.client, params, wait=self.wait, max_wait=self.max_wait, park=self.park, **paid
         )
 
     def content(self, artifact: ProducerTask) -> dict[str, Any]:
-        hint = (
-            "call producer_get_task with this task_id; it waits for the task itself"
-            if self.wait
-            else "call producer_get_task with this task_id to wait for the song"
-        )
+        if artifact.parked:
+            hint = _PARKED_HINT
+        elif self.wait:
+            hint = "call producer_get_task with this task_id; it waits for the task itself"
+        else:
+            hint = "call producer_get_task with this task_id to wait for the song"
         return task_content(artifact, poll_hint=hint)
 
 

@@ -44,10 +44,10 @@ import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from pydantic import SecretStr
 
+from langchain_producer._constants import CALLBACK_ROUTE
 from langchain_producer.drivers.listening import (
     CALLBACKS,
     announce,
@@ -62,6 +62,7 @@ from langchain_producer.safety.journal import (
     JournalEntry,
     store_call,
 )
+from langchain_producer.settings import callback_url, check_callback_secret
 
 if TYPE_CHECKING:
     from langgraph.store.base import BaseStore
@@ -72,7 +73,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("langchain_producer")
 
-ROUTE = "/producer/callback/{secret}"
+ROUTE = CALLBACK_ROUTE
 """The receiver's one route; ``{secret}`` is the deployment's callback secret."""
 DEFAULT_MAX_BODY = 1 << 20
 INSTALL_HINT = "pip install 'langchain-producer[webhooks]'"
@@ -80,32 +81,7 @@ INSTALL_HINT = "pip install 'langchain-producer[webhooks]'"
 OnConfirmed = Callable[[ProducerTask, JournalEntry], Awaitable[None] | None]
 """Called once per confirmed task, after the answer is sent (to wake the thread, say)."""
 
-_SECRET = re.compile(r"[A-Za-z0-9._~-]{16,256}")
 _TASK_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-
-
-def callback_url(base_url: str, secret: str | SecretStr) -> str:
-    """The ``callback_url`` to give the client: ``<base_url>/producer/callback/<secret>``.
-
-    Example:
-        >>> callback_url("https://hooks.example.com/", "s3cret-0123456789abcdef")
-        'https://hooks.example.com/producer/callback/s3cret-0123456789abcdef'
-    """
-    if not base_url.startswith(("http://", "https://")):
-        raise ValueError("base_url must be an http(s) URL")
-    path = ROUTE.replace("{secret}", quote(_secret_text(secret), safe=""))
-    return base_url.rstrip("/") + path
-
-
-def _secret_text(secret: str | SecretStr) -> str:
-    text = secret.get_secret_value() if isinstance(secret, SecretStr) else secret
-    if not isinstance(text, str) or not _SECRET.fullmatch(text):
-        # The message never holds the secret itself.
-        raise ValueError(
-            "secret must be 16 to 256 URL-safe characters (letters, digits, . _ ~ -): "
-            "use secrets.token_urlsafe(32)"
-        )
-    return text
 
 
 async def submitted_entry(store: BaseStore, task_id: str) -> JournalEntry | None:
@@ -304,7 +280,12 @@ def create_app(
     if max_body < 1:
         raise ValueError("max_body must be at least 1 byte")
     receiver = _Receiver(
-        store, _secret_text(secret).encode(), client, on_confirmed, max_body, lookup_timeout
+        store,
+        check_callback_secret(secret).encode(),
+        client,
+        on_confirmed,
+        max_body,
+        lookup_timeout,
     )
 
     async def callback(request: Request) -> Response:
