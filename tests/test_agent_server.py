@@ -28,6 +28,8 @@ pytestmark = pytest.mark.agent_server
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "server"
 REQUIRED = "PRODUCER_REQUIRE_AGENT_SERVER"
+SECRET = "agent-server-callback-Hq3Zt8Wm1Kp6"
+ASK = {"messages": [{"role": "user", "content": "a lo-fi beat for studying"}]}
 
 
 def _langgraph_cli() -> str:
@@ -66,6 +68,7 @@ def agent_server(
     """``langgraph dev`` on a free loopback port; yields its URL."""
     cli = _langgraph_cli()
     port = _free_port()
+    url = f"http://127.0.0.1:{port}"
     env = {
         key: value
         for key, value in os.environ.items()
@@ -77,6 +80,9 @@ def agent_server(
         "LANGGRAPH_CLI_NO_ANALYTICS": "1",
         "LANGSMITH_TRACING": "false",
         "LANGCHAIN_TRACING_V2": "false",
+        # The receiver (examples/server/webhook.py) is mounted in this server.
+        "PRODUCER_CALLBACK_BASE_URL": url,
+        "PRODUCER_CALLBACK_SECRET": SECRET,
     }
     # A copy: the dev server writes its state (.langgraph_api/) beside langgraph.json.
     here = tmp_path_factory.mktemp("agent-server")
@@ -91,7 +97,6 @@ def agent_server(
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its workers are stopped with it
     )
-    url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -106,6 +111,7 @@ def agent_server(
                 )
             time.sleep(0.3)
         yield url
+        assert SECRET not in log_path.read_text(), "the callback secret is in the server's log"
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
@@ -121,8 +127,7 @@ def test_a_thread_on_the_agent_server_gets_its_song_and_a_journal_entry(
 ) -> None:
     client = get_sync_client(url=agent_server)
     thread = client.threads.create()
-    ask = {"messages": [{"role": "user", "content": "a lo-fi beat for studying"}]}
-    state = client.runs.wait(thread["thread_id"], "producer", input=ask)
+    state = client.runs.wait(thread["thread_id"], "producer", input=ASK)
     assert isinstance(state, dict)
     messages = state["messages"]
     [tool] = [m for m in messages if m["type"] == "tool"]
@@ -140,6 +145,50 @@ def test_a_thread_on_the_agent_server_gets_its_song_and_a_journal_entry(
     assert entry["task_id"] == result["task_id"]
     assert entry["tool"] == "producer_generate_music"
     assert entry["thread_id"] == thread["thread_id"]
+
+
+def test_a_parked_thread_ends_its_run_at_acceptance_and_is_woken_with_its_song(
+    agent_server: str, emu: ProducerEmulator, emulator_server: EmulatorServer
+) -> None:
+    client = get_sync_client(url=agent_server)
+    thread_id = client.threads.create()["thread_id"]
+    submitted = sum(r.url.path == "/producer/audios" for r in emu.requests)
+    emu.processing_seconds = 10.0  # the song takes 10 s; the first run must not
+    try:
+        started = time.monotonic()
+        first = client.runs.wait(thread_id, "producer_parked", input=ASK)
+        first_run = time.monotonic() - started
+    finally:
+        emu.processing_seconds = 1.5
+    assert first_run < 2, f"the parked run took {first_run:.1f} s"
+    assert isinstance(first, dict)
+    [tool] = [m for m in first["messages"] if m["type"] == "tool"]
+    accepted = json.loads(tool["content"])
+    assert accepted["state"] != "complete" and accepted["should_poll"] is False, accepted
+    assert "new message" in accepted["next_step"]
+    task_id = accepted["task_id"]
+
+    # The emulator calls back about 10 s later; the receiver confirms it and starts a run.
+    deadline = time.monotonic() + 60
+    while True:
+        runs = client.runs.list(thread_id)
+        if len(runs) >= 2 and all(r["status"] not in ("pending", "running") for r in runs):
+            break
+        assert time.monotonic() < deadline, f"no second run finished: {runs}"
+        time.sleep(0.3)
+    [woken] = [r for r in runs if r["metadata"].get("producer_task_id") == task_id]
+    assert woken["status"] == "success", woken
+    assert client.threads.get(thread_id)["metadata"]["assistant_id"] == woken["assistant_id"]
+
+    messages = client.threads.get_state(thread_id)["values"]["messages"]
+    wake, reply = messages[-2:]
+    assert wake["type"] == "human" and wake["name"] == "producer"
+    sent = [c for c in emu.callbacks if c["body"].get("task_id") == task_id]
+    assert [c["status"] for c in sent] == [200], sent  # one callback, taken
+    song_url = sent[0]["body"]["data"][0]["audio_url"]
+    assert song_url.startswith(emulator_server.base_url + "/media/audio/")
+    assert reply["content"] == f"Here is your song: {song_url}"
+    assert sum(r.url.path == "/producer/audios" for r in emu.requests) == submitted + 1
 
 
 def test_the_server_image_installs_this_checkout_not_a_package_index(tmp_path: Path) -> None:

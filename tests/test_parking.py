@@ -142,6 +142,7 @@ async def test_a_parked_run_ends_at_acceptance_and_the_callback_wakes_the_thread
     assert took < 0.8, f"the parked run took {took:.2f} s; the song takes 1.2 s"
     assert shown["state"] in ("pending", "processing") and "songs" not in shown
     assert "new message" in shown["next_step"] and "do not poll" in shown["next_step"]
+    assert shown["should_poll"] is False
     assert first["messages"][-1].content.startswith("On its way")
     assert not server.created  # nothing woken before the song is done
 

@@ -4,6 +4,12 @@ The server gives the graph its checkpointer and store, so every paid tool call i
 the server's store under its thread and tool call id: a run interrupted by a crash or a redeploy
 resumes its song instead of paying for it again. Nothing here configures that.
 
+Two graphs: ``producer`` waits for each song inside its run; ``producer_parked`` ends its run as
+soon as the song is accepted (``ProducerToolkit(park=True)``) and is woken by the webhook
+receiver (``webhook.py``, mounted through ``langgraph.json`` ``"http"``) with a new run when the
+service calls back. Parking needs ``PRODUCER_CALLBACK_BASE_URL`` (this server's public URL) and
+``PRODUCER_CALLBACK_SECRET``; without them ``producer_parked`` waits like ``producer``.
+
 The model: ``PRODUCER_AGENT_MODEL`` (e.g. ``openai:gpt-4.1``, with its package and key), else an
 offline scripted model that asks for one song per user message. The service: the usual
 ``ACEDATACLOUD_API_TOKEN`` / ``ACEDATACLOUD_API_BASE_URL`` (the emulator's URL to stay offline).
@@ -24,6 +30,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
 
 from langchain_producer import ProducerToolkit
+from langchain_producer.webhooks import WAKE_NAME
 
 SYSTEM = (
     "You are a music producer. Make the song the user asks for with producer_generate_music "
@@ -32,7 +39,8 @@ SYSTEM = (
 
 
 class OneSongModel(BaseChatModel):
-    """A stand-in for an LLM: one ``producer_generate_music`` call per request, then a reply."""
+    """A stand-in for an LLM: one ``producer_generate_music`` call per request, then a reply; a
+    wake-up message from the receiver is answered with the song it carries."""
 
     @property
     def _llm_type(self) -> str:
@@ -49,8 +57,12 @@ class OneSongModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         last = messages[-1]
-        if isinstance(last, ToolMessage):
-            result = json.loads(str(last.content))
+        if isinstance(last, ToolMessage) or (
+            isinstance(last, HumanMessage) and last.name == WAKE_NAME
+        ):
+            # A wake-up message: two lines of text, then the task as the tools show it.
+            text = str(last.content)
+            result = json.loads(text if isinstance(last, ToolMessage) else text.split("\n", 2)[2])
             songs = result.get("songs") or []
             reply = (
                 f"Here is your song: {songs[0]['audio_url']}"
@@ -76,4 +88,13 @@ def _model() -> BaseChatModel | str:
     return os.environ.get("PRODUCER_AGENT_MODEL") or OneSongModel()
 
 
+def _parks() -> bool:
+    return all(
+        os.environ.get(name) for name in ("PRODUCER_CALLBACK_BASE_URL", "PRODUCER_CALLBACK_SECRET")
+    )
+
+
 graph = create_agent(_model(), ProducerToolkit().get_tools(), system_prompt=SYSTEM)
+parked = create_agent(
+    _model(), ProducerToolkit(park=_parks()).get_tools(), system_prompt=SYSTEM, name="parked"
+)

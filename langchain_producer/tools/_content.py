@@ -86,7 +86,8 @@ def task_content(task: ProducerTask, *, poll_hint: str) -> dict[str, Any]:
             "only if they ask for another attempt."
         )
     else:
-        out["should_poll"] = True
+        # A parked task's song comes back as a new message: the model waits, it does not poll.
+        out["should_poll"] = not task.parked
         if task.progress is not None:
             out["progress_percent"] = round(task.progress)
         out["next_step"] = (
