@@ -1,4 +1,5 @@
-"""Crash-resume on a real PostgreSQL server (``PostgresSaver`` + ``PostgresStore``).
+"""Crash-resume on a real PostgreSQL server (``PostgresSaver`` + ``PostgresStore``), and a
+webhook receiver and a wait in two processes sharing that store.
 
 The server comes from the system's packages (``pg_config --bindir``, else ``initdb`` on PATH):
 a fresh cluster in a temporary folder, started on a free loopback port as a non-root user
@@ -8,21 +9,26 @@ a fresh cluster in a temporary folder, started on a free loopback port as a non-
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 from crash_resume import KINDS, TimedEmulator, assert_resumed_once, crash_and_resume
 
-from langchain_producer.emulator import EmulatorServer
+from langchain_producer.emulator import EmulatorServer, ProducerEmulator
+from langchain_producer.webhooks import CALLBACKS, callback_url
 
 pytestmark = pytest.mark.postgres
 
@@ -156,3 +162,67 @@ def test_a_killed_thread_resumes_on_postgres_without_paying_twice(
         ).fetchall()
     key = "call-song-1" if kind.startswith("agent") else "album-1/track-3"
     assert rows == [("langchain_producer.tasks.album-1", key)]
+
+
+PROCESSES = Path(__file__).with_name("callback_processes.py")
+CALLBACK_SECRET = "two-processes-Jx4Rc9Tn2Wq7Bv5"
+
+
+def test_a_wait_in_one_process_ends_on_the_callback_another_received(database: str) -> None:
+    """Process A runs the receiver, process B waits for its song; they share only PostgreSQL.
+    B's safety poll is an hour away, so it can only end by reading A's confirmed record: within
+    1 s of it, without a look-up of its own (the one look-up is A's confirmation)."""
+    from langgraph.store.postgres import PostgresStore
+
+    with PostgresStore.from_conn_string(database) as store:
+        store.setup()
+    emu = ProducerEmulator(api_key="two-processes-key", pending_seconds=0.3, processing_seconds=3)
+    port = _free_port()
+    with emu.serve() as service:
+        env = os.environ | {
+            "PRODUCER_TEST_DSN": database,
+            "ACEDATACLOUD_API_TOKEN": "two-processes-key",
+            "ACEDATACLOUD_API_BASE_URL": service.base_url,
+            "PRODUCER_CALLBACK_SECRET": CALLBACK_SECRET,
+        }
+        command = [sys.executable, str(PROCESSES)]
+        receiver = subprocess.Popen(
+            [*command, "receiver", str(port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:  # up when it answers at all (404: no such route)
+                try:
+                    httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+                    break
+                except httpx.TransportError:
+                    assert receiver.poll() is None, receiver.communicate()[0]
+                    assert time.monotonic() < deadline, "the receiver did not start"
+                    time.sleep(0.2)
+            url = callback_url(f"http://127.0.0.1:{port}", CALLBACK_SECRET)
+            waited = subprocess.run(
+                [*command, "wait", url], env=env, capture_output=True, text=True, timeout=120
+            )
+        finally:
+            receiver.terminate()
+            receiver_log = receiver.communicate(timeout=30)[0]
+    assert waited.returncode == 0, waited.stderr[-3000:]
+    result = json.loads(waited.stdout.strip().splitlines()[-1])
+    assert result["state"] == "complete"
+    with PostgresStore.from_conn_string(database) as store:
+        record = store.get(CALLBACKS, result["task_id"])
+    assert record is not None, "the receiver recorded nothing"
+    lag = datetime.fromisoformat(result["ended"]) - datetime.fromisoformat(
+        record.value["confirmed_at"]
+    )
+    print(f"\nprocess B ended {lag.total_seconds() * 1000:.0f} ms after A's record")
+    assert lag.total_seconds() <= 1.0
+    paths = [r.url.path for r in emu.requests]
+    assert paths.count("/producer/audios") == 1
+    assert paths.count("/producer/tasks") == 1  # A's confirmation; B looked nothing up
+    assert [c["status"] for c in emu.callbacks] == [200]
+    assert CALLBACK_SECRET not in receiver_log + waited.stdout + waited.stderr
