@@ -10,6 +10,8 @@ Sections (see benchmarks/README.md for what each number means):
     3. notice       how long after a task finished the waiting generate tool returned
     4. concurrent   requests made by 1, 50 and 100 concurrent waits, as coroutines and threads,
                     idle and with the other core busy
+    7. callbacks    songs with webhooks (the receiver in process) vs polling: requests per song
+                    and how soon after the receiver's record the wait returned
 
 Usage:
     python benchmarks/run.py                 # everything, about a minute
@@ -32,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from callbacks import bench_callbacks
 from concurrency import bench_concurrent
 from measure import TOKEN, summarize, table, tasks_lookups, timing_table
 from overhead import bench_overhead
@@ -43,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "out" / "bench.json"
 DEFAULT_MCP_PYTHON = "/tmp/mcpbench/bin/python"
 MCP_PYTHON_ENV = "PRODUCER_BENCH_MCP_PYTHON"
-SECTIONS = ("overhead", "mcp", "notice", "concurrent")
+SECTIONS = ("overhead", "mcp", "notice", "concurrent", "callbacks")
 
 
 # --------------------------------------------------------------------------------------------
@@ -217,6 +220,31 @@ def report(results: dict[str, Any]) -> None:
                     f"N={n}: {r}x" for n, r in concurrent[f"{side}_requests_ratio_{load}"].items()
                 )
                 print(f"\n   {side}, {load}: requests(N)/requests(1): {ratios}")
+    callbacks = results.get("callbacks")
+    if callbacks:
+        columns = (
+            "complete",
+            "submissions_per_song",
+            "confirming_lookups_per_song",
+            "own_lookups_per_song",
+            "requests_per_song",
+            "notice_median_ms",
+            "notice_max_ms",
+        )
+        rows = [
+            [name, *(v[c] for c in columns)]
+            for name, v in callbacks.items()
+            if isinstance(v, dict) and "songs" in v
+        ]
+        n = next(v["songs"] for v in callbacks.values() if isinstance(v, dict))
+        table(
+            f"7. {n} songs at once with webhooks vs polling, song done after "
+            f"{callbacks['processing_seconds']:g} s, poll_interval={callbacks['poll_interval']:g}, "
+            f"safety poll {callbacks['safety_poll_seconds']:g} s  [target: 1 submission + 1 "
+            "confirming look-up per song; noticed within 1 s of the callback]",
+            rows,
+            ["variant", "complete", "subm", "confirm", "own", "req/song", "notice ms", "max ms"],
+        )
     if overhead and "profile" in overhead:
         print("\nProfile of 1000 sync tool invokes (in-process transport):")
         print(overhead["profile"])
@@ -246,6 +274,15 @@ def verdict(results: dict[str, Any]) -> None:
                         f"{n} {side} waits / one wait, {load}: {ratio:.2f}x requests "
                         "(target <= 1.5)"
                     )
+    callbacks = results.get("callbacks")
+    if callbacks:
+        for name in ("async listening", "threads listening"):
+            v = callbacks[name]
+            lines.append(
+                f"{name}: {v['requests_per_song']:.2f} requests/song (target <= 2 + safety polls; "
+                f"polling {callbacks['async polling']['requests_per_song']:.2f}), noticed "
+                f"max {v['notice_max_ms']:.0f} ms after the record (target <= 1000)"
+            )
     if lines:
         print("\nTargets, this run:\n   " + "\n   ".join(lines))
     results["verdict"] = lines
@@ -305,6 +342,12 @@ def main(argv: list[str] | None = None) -> int:
         results["concurrent"] = bench_concurrent(
             processing,
             sizes=(1, 10) if options.quick else (1, 50, 100),
+            poll_interval=0.5 if options.quick else 2.0,
+        )
+    if "callbacks" in sections:
+        results["callbacks"] = bench_callbacks(
+            1.0 if options.quick else 3.0,
+            n=10 if options.quick else 100,
             poll_interval=0.5 if options.quick else 2.0,
         )
     results["meta"]["seconds"] = round(time.monotonic() - started, 1)
