@@ -35,7 +35,8 @@ class ProducerToolkit(BaseToolkit):
 
     Every ``ProducerSettings`` field is a keyword here too (``api_key``, ``base_url``,
     ``timeout``, ``max_retries``, ``poll_interval``, ``max_poll_interval``, ``default_model``,
-    ``callback_url``, ``transport``, ``http_client``, ``http_async_client``): they configure
+    ``callback_url`` or ``callback_base_url`` with ``callback_secret``, ``store``, ``transport``,
+    ``http_client``, ``http_async_client``): they configure
     the shared client. Or pass ``settings=ProducerSettings(...)``, or a ready ``client=``
     (then no client setting may be given). The other keywords shape the tools:
 
