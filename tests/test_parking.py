@@ -252,3 +252,21 @@ async def test_a_failing_wake_is_logged_and_the_confirmed_song_is_kept(
         await until(lambda: "on_confirmed failed" in caplog.text)
     assert emu.callbacks[0]["status"] == 200
     assert (await aconfirmed(store, task_id)).state == "complete"  # type: ignore[union-attr]
+
+
+def test_the_callback_secret_shows_in_no_repr_dump_or_tool_definition() -> None:
+    toolkit = ProducerToolkit(
+        api_key=KEY, park=True, callback_base_url=BASE, callback_secret=SECRET
+    )
+    settings = toolkit.producer_client.settings
+    assert settings.callback_url == f"{BASE}/producer/callback/{SECRET}"  # built, and used
+    shown = [
+        repr(toolkit),
+        str(settings),
+        repr(settings),
+        json.dumps(settings.model_dump(mode="json")),
+        settings.model_dump_json(),
+        *(json.dumps(tool.tool_call_schema.model_json_schema()) for tool in toolkit.get_tools()),
+        *(tool.description for tool in toolkit.get_tools()),
+    ]
+    assert all(SECRET not in text and KEY not in text for text in shown)
