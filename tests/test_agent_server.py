@@ -191,6 +191,32 @@ def test_a_parked_thread_ends_its_run_at_acceptance_and_is_woken_with_its_song(
     assert sum(r.url.path == "/producer/audios" for r in emu.requests) == submitted + 1
 
 
+async def test_agent_server_store_is_the_servers_store_as_a_base_store(agent_server: str) -> None:
+    """Every operation the receiver may use, through the server's real API: what one side
+    writes, the other reads."""
+    from langgraph_sdk import get_client
+
+    from langchain_producer.webhooks import AgentServerStore
+
+    store = AgentServerStore(get_client(url=agent_server))
+    space = ("langchain_producer", "round-trip")
+    assert await store.aget(space, "absent") is None
+    await store.aput(space, "one", {"task_id": "t-1", "n": 1}, index=False, ttl=5)
+    await store.aput(space, "two", {"task_id": "t-2", "n": 2}, index=False)
+    item = await store.aget(space, "one")
+    assert item is not None and item.value == {"task_id": "t-1", "n": 1}
+    assert item.namespace == space and item.created_at.tzinfo is not None
+    sync = get_sync_client(url=agent_server).store.get_item(list(space), key="two")
+    assert sync["value"] == {"task_id": "t-2", "n": 2}  # the server holds it
+    [found] = await store.asearch(("langchain_producer",), filter={"task_id": "t-2"})
+    assert (found.key, found.value["n"]) == ("two", 2)
+    assert space in await store.alist_namespaces(prefix=("langchain_producer",))
+    await store.adelete(space, "one")
+    assert await store.aget(space, "one") is None
+    with pytest.raises(NotImplementedError, match="async only"):
+        store.get(space, "two")
+
+
 def test_the_server_image_installs_this_checkout_not_a_package_index(tmp_path: Path) -> None:
     # The package is not on PyPI: `langgraph build` / `up` must install the checkout itself.
     dockerfile = tmp_path / "Dockerfile"

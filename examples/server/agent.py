@@ -88,13 +88,10 @@ def _model() -> BaseChatModel | str:
     return os.environ.get("PRODUCER_AGENT_MODEL") or OneSongModel()
 
 
-def _parks() -> bool:
-    return all(
-        os.environ.get(name) for name in ("PRODUCER_CALLBACK_BASE_URL", "PRODUCER_CALLBACK_SECRET")
-    )
-
-
-graph = create_agent(_model(), ProducerToolkit().get_tools(), system_prompt=SYSTEM)
+toolkit = ProducerToolkit()
+graph = create_agent(_model(), toolkit.get_tools(), system_prompt=SYSTEM)
+# Parks when the settings (from the environment) give the service a callback URL.
+parks = toolkit.producer_client.settings.callback_url is not None
 parked = create_agent(
-    _model(), ProducerToolkit(park=_parks()).get_tools(), system_prompt=SYSTEM, name="parked"
+    _model(), ProducerToolkit(park=parks).get_tools(), system_prompt=SYSTEM, name="parked"
 )

@@ -48,7 +48,7 @@ Message = Callable[[ProducerTask, JournalEntry], dict[str, Any]]
 def wake_message(task: ProducerTask, entry: JournalEntry) -> dict[str, Any]:
     """The message a parked thread is woken with: the finished task as the tool shows one."""
     view = task_content(task, poll_hint="call producer_get_task with this task_id")
-    what = ", ".join(part for part in (entry.tool or entry.action, f"tool call {entry.key}"))
+    what = f"{entry.tool or entry.action}, tool call {entry.key}"
     content = (
         f"[Producer callback] Task {task.task_id} ({what}) has ended.\n"
         "The service called back and its state was confirmed with the service. Tell the user "
