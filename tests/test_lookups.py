@@ -4,6 +4,7 @@ threads (ToolNode runs sync tools in a thread pool), and mixed waits stay correc
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -217,6 +218,35 @@ def test_finished_and_silent_tasks_leave_the_roster_and_batches_stay_within_limi
         roster.take(task_id, now=41)
     assert len(["x", *roster.companions(["x"], now=41)]) == BATCH_MAX_IDS
     assert roster.companions(many, now=41) == []
+
+
+def test_a_task_whose_wait_has_ended_is_not_asked_for_again() -> None:
+    # A wait that ends alone, or on a record fetched early for it, stops being followed:
+    # otherwise it fills a place in every batch after it, and the task it pushes out of a
+    # full batch costs a request of its own.
+    emu, client = setup()
+    (first,) = submitted(client, 1)
+    assert client.wait(first, max_wait=10).is_complete  # alone: its looks went alone
+    since = len(emu.requests)
+    ids = submitted(client, 3)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        assert all(t.is_complete for t in pool.map(lambda i: client.wait(i, max_wait=10), ids))
+    named = [
+        task_id
+        for request in emu.requests[since:]
+        if request.url.path == "/producer/tasks"
+        for task_id in json.loads(request.content).get("ids") or [json.loads(request.content)["id"]]
+    ]
+    assert set(named) == set(ids), named
+
+    from langchain_producer.drivers.lookups import Roster
+
+    roster = Roster(fresh=0.5, forget=30)
+    roster.take("a", now=0)
+    roster.take("b", now=0)
+    roster.keep({"a": _task("a"), "b": _task("b", "complete")}, ["a"], now=1)
+    assert roster.take("b", now=1.1) == _task("b", "complete")
+    assert roster.companions(["a"], now=1.2) == [], "b's wait ended with its early record"
 
 
 def test_an_error_for_another_task_is_not_kept_for_it() -> None:

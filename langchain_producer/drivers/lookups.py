@@ -101,7 +101,11 @@ class Roster:
         enough (each record answers one look-up)."""
         self._asked[task_id] = now
         early = self._early.pop(task_id, None)
-        return early[1] if early is not None and now - early[0] <= self.fresh else None
+        if early is None or now - early[0] > self.fresh:
+            return None
+        if early[1].is_terminal:  # its wait ends with this record: stop following the task
+            del self._asked[task_id]
+        return early[1]
 
     def companions(self, asking: list[str], now: float) -> list[str]:
         """Other followed tasks to ask for in the same request (up to a full batch)."""
@@ -155,7 +159,9 @@ class AsyncLookups:
         if self._flush is None and self._driver.async_running <= 1:
             # Alone (no other coroutine runs a plan of this client): no one can join, so no
             # future and no task to gather them, ~20 us a call.
-            return _only(await self._driver.arun(look_up([task_id], self._driver.retry_policy)))
+            found = await self._driver.arun(look_up([task_id], self._driver.retry_policy))
+            self._roster.keep(found, [task_id], time.monotonic())
+            return _only(found)
         future: asyncio.Future[ProducerTask] = asyncio.get_running_loop().create_future()
         self._waiting.setdefault(task_id, []).append(future)
         if self._flush is None:
@@ -228,7 +234,10 @@ class ThreadLookups:
             if early is not None:
                 return early
         if alone:  # no other thread runs a plan of this client: no one to gather or settle
-            return _only(self._driver.run(look_up([task_id], self._driver.retry_policy)))
+            found = self._driver.run(look_up([task_id], self._driver.retry_policy))
+            with self._lock:
+                self._roster.keep(found, [task_id], time.monotonic())
+            return _only(found)
         future: concurrent.futures.Future[ProducerTask] = concurrent.futures.Future()
         with self._lock:
             self._waiting.setdefault(task_id, []).append(future)
