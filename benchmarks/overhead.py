@@ -25,6 +25,14 @@ from pydantic import BaseModel
 
 from langchain_producer import ProducerToolkit
 from langchain_producer.emulator import ProducerEmulator
+from langchain_producer.protocol.tasks import parse_task
+from langchain_producer.tools._content import task_content
+
+READING = "floor + reading it: parse_task, content JSON"
+"""The floor tool that also does what any typed tool does with the answer: our parser into a
+``ProducerTask`` and the model's JSON of it. What it adds is the part of our overhead that is
+the reading itself, not the machinery around it."""
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def bench_overhead(
@@ -102,6 +110,11 @@ def _overhead_pair(
     bare = httpx.Client(headers=AUTH, transport=transport)
     abare = httpx.AsyncClient(headers=AUTH, transport=transport)
     floor = BareRequestTool(sync_post=lambda: bare.post(url, json=body).json(), async_post=None)
+
+    def read(answer: dict[str, Any]) -> str:
+        return _JSON.encode(task_content(parse_task(answer, task_id), poll_hint="look again"))
+
+    reading = BareRequestTool(sync_post=lambda: read(bare.post(url, json=body).json()))
     assert json.loads(tool.invoke(args))["state"] == "complete"
 
     sync = interleave(
@@ -111,6 +124,7 @@ def _overhead_pair(
             "tool.invoke(dict)": lambda: tool.invoke(args),
             "tool.invoke(ToolCall)": lambda: tool.invoke(tool_call),
             "floor: bare request in a BaseTool": lambda: floor.invoke(args),
+            READING: lambda: reading.invoke(args),
         },
         rounds,
         block,
@@ -121,6 +135,11 @@ def _overhead_pair(
         return (await abare.post(url, json=body)).json()
 
     floor.async_post = bare_post
+
+    async def bare_read() -> object:
+        return read((await abare.post(url, json=body)).json())
+
+    reading.async_post = bare_read
 
     async def run_async() -> Samples:
         try:
@@ -133,6 +152,7 @@ def _overhead_pair(
                     ),
                     "tool.ainvoke(dict)": lambda: tool.ainvoke(args),
                     "floor: bare request in a BaseTool": lambda: floor.ainvoke(args),
+                    READING: lambda: reading.ainvoke(args),
                 },
                 rounds,
                 block,

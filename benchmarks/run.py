@@ -38,7 +38,7 @@ import httpx
 from callbacks import bench_callbacks
 from concurrency import bench_concurrent
 from measure import TOKEN, summarize, table, tasks_lookups, timing_table
-from overhead import bench_overhead
+from overhead import READING, bench_overhead
 
 from langchain_producer import ProducerToolkit
 from langchain_producer._constants import BATCH_MAX_IDS
@@ -266,6 +266,11 @@ def verdict(results: dict[str, Any]) -> None:
             stats = server[mode]
             ratio = stats[tool]["median_us"] / stats[floor]["median_us"]
             lines.append(f"tool/floor {mode}: {ratio:.2f}x (target <= 1.05)")
+            reading = stats[READING]["median_us"] / stats[floor]["median_us"]
+            lines.append(
+                f"   of which reading the answer (parse_task, content JSON), {mode}: "
+                f"{reading:.2f}x the floor"
+            )
             lines.append(f"client/bare {mode}: {stats[client]['ratio']:.2f}x (target <= 1.05)")
     concurrent = results.get("concurrent")
     if concurrent:

@@ -44,13 +44,14 @@ class ToolArgs(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra=_model_facing)
 
 
-def _not_blank(value: str) -> str:
+def not_blank(value: str) -> str:
+    """``value`` if it has a character that is not a space, else ``ValueError``."""
     if not value.strip():
         raise ValueError("must not be blank")
     return value
 
 
-NonBlank = AfterValidator(_not_blank)
+NonBlank = AfterValidator(not_blank)
 """Refuses a string of only spaces (checked here rather than as a schema pattern)."""
 
 AudioId = Annotated[str, Field(description="Id of a finished or uploaded song."), NonBlank]

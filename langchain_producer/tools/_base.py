@@ -26,7 +26,7 @@ from langchain_producer.params import ToolArgs
 from langchain_producer.protocol.steps import Plan
 from langchain_producer.safety.approval import is_invalid_resume
 from langchain_producer.safety.balance import BalanceGuard
-from langchain_producer.safety.context import current_thread_id, graph_context
+from langchain_producer.safety.context import GraphContext, current_thread_id, graph_context
 from langchain_producer.safety.journal import BeforeSubmit, PlanOptions
 from langchain_producer.safety.spending import SpendingGuard
 from langchain_producer.tools import _trace
@@ -208,23 +208,14 @@ class ProducerTool(BaseTool):
         paid: PlanOptions = {"key": key, "tool": self.name, "before_submit": self.before_submit}
         return paid_plan(self, self._arguments(args, kwargs), paid, call_id=call_id)
 
-    def _run(
-        self,
-        *args: Any,
-        run_manager: CallbackManagerForToolRun | None = None,
-        **kwargs: Any,
-    ) -> ToolOutput:
-        def progress(task: ProducerTask) -> None:
-            data = _event(self.name, task)
-            if run_manager is not None and run_manager.inheritable_handlers:
-                run_manager.get_child().on_custom_event(
-                    PROGRESS_EVENT, data, run_id=run_manager.run_id
-                )
-            _tell_graph(data)
-
-        seen = _Seen()
+    # ``run_manager`` is annotated ``Any`` here and typed inside: LangChain resolves these
+    # annotations on every call (to find a RunnableConfig parameter), and a union costs that
+    # resolution more than the whole of the rest of them.
+    def _run(self, *args: Any, run_manager: Any = None, **kwargs: Any) -> ToolOutput:
+        manager: CallbackManagerForToolRun | None = run_manager
+        seen = _Seen(self.name, graph_context(), manager)
         try:
-            artifact = self.client._driver.run(self._start(args, kwargs), seen.then(progress))
+            artifact = self.client._driver.run(self._start(args, kwargs), seen.progress())
             if ended := self._ended_paid_tasks(artifact):
                 self._observe(ended)
             content = result_content(self, self.content(artifact), artifact)
@@ -232,25 +223,11 @@ class ProducerTool(BaseTool):
         except Exception as error:
             raise self._tool_exception(error, seen) from error
 
-    async def _arun(
-        self,
-        *args: Any,
-        run_manager: AsyncCallbackManagerForToolRun | None = None,
-        **kwargs: Any,
-    ) -> ToolOutput:
-        async def progress(task: ProducerTask) -> None:
-            data = _event(self.name, task)
-            if run_manager is not None and run_manager.inheritable_handlers:
-                await run_manager.get_child().on_custom_event(
-                    PROGRESS_EVENT, data, run_id=run_manager.run_id
-                )
-            _tell_graph(data)
-
-        seen = _Seen()
+    async def _arun(self, *args: Any, run_manager: Any = None, **kwargs: Any) -> ToolOutput:
+        manager: AsyncCallbackManagerForToolRun | None = run_manager
+        seen = _Seen(self.name, graph_context(), manager)
         try:
-            artifact = await self.client._driver.arun(
-                self._start(args, kwargs), seen.then(progress)
-            )
+            artifact = await self.client._driver.arun(self._start(args, kwargs), seen.aprogress())
             if ended := self._ended_paid_tasks(artifact):
                 await asyncio.to_thread(self._observe, ended)  # the guard may write a store
             content = result_content(self, self.content(artifact), artifact)
@@ -318,17 +295,57 @@ class ProducerTool(BaseTool):
 
 
 class _Seen:
-    """Remembers the last task a call reported, so no failure afterwards can lose its id."""
+    """One call's progress: remembers the last task reported (so no failure afterwards can lose
+    its id) and tells whoever listens, each time the call looks at a running task: the run's
+    callback handlers (a custom event) and the LangGraph run (a heartbeat and the
+    ``stream_mode="custom"`` event). Who listens is read once, when the call starts."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        tool: str,
+        context: GraphContext | None,
+        manager: CallbackManagerForToolRun | AsyncCallbackManagerForToolRun | None,
+    ) -> None:
         self.task_id: str | None = None
+        self._tool = tool
+        self._context = context
+        self._manager = manager if manager is not None and manager.inheritable_handlers else None
 
-    def then(self, report: Callable[[ProducerTask], Any]) -> Callable[[ProducerTask], Any]:
-        def remember(task: ProducerTask) -> Any:
-            self.task_id = task.task_id
-            return report(task)
+    def progress(self) -> Callable[[ProducerTask], Any]:
+        """The driver's ``on_progress`` for a sync call."""
+        manager = self._manager
+        if manager is None:
+            return self._remember
 
-        return remember
+        def report(task: ProducerTask) -> None:
+            data = self._remember(task)
+            assert isinstance(manager, CallbackManagerForToolRun)
+            manager.get_child().on_custom_event(PROGRESS_EVENT, data, run_id=manager.run_id)
+
+        return report
+
+    def aprogress(self) -> Callable[[ProducerTask], Any]:
+        """The driver's ``on_progress`` for an async call (a coroutine only if handlers listen)."""
+        manager = self._manager
+        if manager is None:
+            return self._remember
+
+        async def report(task: ProducerTask) -> None:
+            data = self._remember(task)
+            assert isinstance(manager, AsyncCallbackManagerForToolRun)
+            await manager.get_child().on_custom_event(PROGRESS_EVENT, data, run_id=manager.run_id)
+
+        return report
+
+    def _remember(self, task: ProducerTask) -> dict[str, Any] | None:
+        self.task_id = task.task_id
+        if self._manager is None and self._context is None:
+            return None
+        data = _event(self._tool, task)
+        if self._context is not None:  # each look is progress for LangGraph's idle_timeout
+            self._context.heartbeat()
+            self._context.write({PROGRESS_EVENT: data})
+        return data
 
 
 def called_with() -> str | dict[str, Any] | None:
@@ -365,12 +382,3 @@ def _dumps(content: dict[str, Any]) -> str:
 
 def _event(tool: str, task: ProducerTask) -> dict[str, Any]:
     return {"tool": tool, "task_id": task.task_id, "state": task.state, "progress": task.progress}
-
-
-def _tell_graph(data: dict[str, Any]) -> None:
-    """In a graph run: a heartbeat (each look-up is progress for LangGraph's ``idle_timeout``)
-    and the progress event on ``stream_mode="custom"``."""
-    context = graph_context()
-    if context is not None:
-        context.heartbeat()
-        context.write({PROGRESS_EVENT: data})

@@ -64,7 +64,14 @@ def paid_plan(
     """
     guard, balance = tool.spending_guard, tool.balance_guard
     if not tool.billable or (guard is None and balance is None and not tool.approve_paid_calls):
-        return (yield from tool.plan(paid, **arguments))
+        return tool.plan(paid, **arguments)  # nothing to guard: the plan itself, no wrapper
+    return _guarded(tool, arguments, paid, call_id)
+
+
+def _guarded(
+    tool: PaidTool, arguments: dict[str, Any], paid: PlanOptions, call_id: str | None
+) -> Plan[Any]:
+    guard, balance = tool.spending_guard, tool.balance_guard
     context = graph_context()
     thread_id = context.thread_id if context else None
     store = (context.store if context else None) or tool.client.settings.store

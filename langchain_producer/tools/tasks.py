@@ -4,22 +4,28 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from langchain_producer._constants import BATCH_MAX_IDS
 from langchain_producer.models import ProducerTask, TaskBatch
-from langchain_producer.params import NonBlank, ToolArgs
+from langchain_producer.params import NonBlank, ToolArgs, not_blank
 from langchain_producer.protocol import operations as _operations
 from langchain_producer.protocol.steps import Plan
 from langchain_producer.safety.journal import PlanOptions
 from langchain_producer.tools._base import POLLING_GUIDE, ProducerTool
 from langchain_producer.tools._content import task_content
 
-TaskId = Annotated[str, Field(description="A task_id (not a song id)."), NonBlank]
-
 
 class TaskArgs(ToolArgs):
-    task_id: TaskId
+    # A plain ``str`` field, checked by a validator rather than ``Annotated[str, NonBlank]``:
+    # LangChain rebuilds an ``Annotated`` field type twice on every call of the tool (looking
+    # for injected arguments), and producer_get_task is the tool an agent calls most.
+    task_id: str = Field(description="A task_id (not a song id).")
+
+    @field_validator("task_id")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        return not_blank(value)
 
 
 class TaskBatchArgs(ToolArgs):
