@@ -88,10 +88,23 @@ def decide_state(record: Mapping[str, Any]) -> TaskState:
 
     The empty record ``{}`` means "no such task" and must be handled before calling this.
     """
-    response = record.get("response")
-    response = response if isinstance(response, dict) else {}
+    response = _response(record)
     items = _items(response.get("data"))
-    states = [_item_state(item) for item in items]
+    return _decide(record, response, items, [_item_state(item) for item in items])
+
+
+def _response(record: Mapping[str, Any]) -> Mapping[str, Any]:
+    response = record.get("response")
+    return response if isinstance(response, dict) else {}
+
+
+def _decide(
+    record: Mapping[str, Any],
+    response: Mapping[str, Any],
+    items: list[dict[str, Any]],
+    states: list[str],
+) -> TaskState:
+    """``decide_state`` of a record whose response, items and item states are read already."""
     if (
         response.get("success") is False
         or _error_of(response, record) is not None
@@ -122,27 +135,30 @@ def decide_state(record: Mapping[str, Any]) -> TaskState:
 # Songs and tasks.
 
 
-def parse_song(item: Mapping[str, Any], *, final: bool) -> Song:
-    """One item of ``data``. ``final`` is False while the task runs: URLs are then previews."""
-    final = final or _item_state(item) in _DONE_ITEM_STATES
-    audio_url = _str(item.get("audio_url"))
+def parse_song(item: Mapping[str, Any], *, final: bool, state: str | None = None) -> Song:
+    """One item of ``data``. ``final`` is False while the task runs: URLs are then previews.
+    ``state``: the item's own state, lower-cased (``_item_state``), when read already."""
+    state = _item_state(item) if state is None else state
+    final = final or state in _DONE_ITEM_STATES
+    get = item.get
+    audio_url = _str(get("audio_url"))
     return Song(
-        id=_str(item.get("id") or item.get("audio_id")),
-        title=_str(item.get("title")),
-        lyric=_str(item.get("lyric") or item.get("lyrics") or item.get("text")),
+        id=_str(get("id") or get("audio_id")),
+        title=_str(get("title")),
+        lyric=_str(get("lyric") or get("lyrics") or get("text")),
         audio_url=audio_url if final else None,
         preview_url=None if final else audio_url,
-        image_url=_str(item.get("image_url")),
-        video_url=_str(item.get("video_url")) if final else None,
-        stems_url=_str(item.get("stems_url")) if final else None,
-        duration=finite(item.get("duration")),
-        model=_str(item.get("model")),
-        seed=_str(item.get("seed")),
-        prompt=_str(item.get("sound") or item.get("prompt") or item.get("style")),
-        state=_str(item.get("state") or item.get("status")),
-        progress=_percent(item.get("progress")),
-        created_at=_str(item.get("created_at")),
-        raw=dict(item),
+        image_url=_str(get("image_url")),
+        video_url=_str(get("video_url")) if final else None,
+        stems_url=_str(get("stems_url")) if final else None,
+        duration=finite(get("duration")),
+        model=_str(get("model")),
+        seed=_str(get("seed")),
+        prompt=_str(get("sound") or get("prompt") or get("style")),
+        state=_str(get("state") or get("status")),
+        progress=_percent(get("progress")),
+        created_at=_str(get("created_at")),
+        raw=item,
     )
 
 
@@ -198,31 +214,36 @@ def parse_task(record: Mapping[str, Any], task_id: str) -> ProducerTask:
             hint="Check the id: use the task_id exactly as a submission returned it.",
             task_id=task_id,
         )
-    response = record.get("response")
-    response = response if isinstance(response, dict) else {}
-    state = decide_state(record)
+    get = record.get
+    response = _response(record)
     items = _items(response.get("data"))
+    states = [_item_state(item) for item in items]
+    state = _decide(record, response, items, states)
     kind = task_type(record, items)
-    songs = [parse_song(item, final=state == "complete") for item in items]
+    final = state == "complete"
+    songs = [
+        parse_song(item, final=final, state=item_state)
+        for item, item_state in zip(items, states, strict=True)
+    ]
     progress = [song.progress for song in songs if song.progress is not None]
-    request = record.get("request")
+    request = get("request")
     action = request.get("action") if isinstance(request, dict) else None
-    error = _error_of(response, record) or _item_error(items)
+    error = (_error_of(response, record) or _item_error(items)) if state == "failed" else None
     return ProducerTask(
-        task_id=_str(record.get("id") or response.get("task_id")) or task_id,
+        task_id=_str(get("id") or response.get("task_id")) or task_id,
         state=state,
         type=kind,
         songs=songs if kind == "audios" else [],
-        result=_result(kind, response, record) if state == "complete" else None,
+        result=_result(kind, response, record) if final and kind != "audios" else None,
         error=error or (_NO_RESULT if state == "failed" else None),
-        trace_id=_str(record.get("trace_id") or response.get("trace_id")),
-        action=_str(action or record.get("type")),
-        created_at=finite(record.get("created_at")),
-        started_at=finite(record.get("started_at")),
-        finished_at=finite(record.get("finished_at")),
-        elapsed=finite(record.get("elapsed")),
+        trace_id=_str(get("trace_id") or response.get("trace_id")),
+        action=_str(action or get("type")),
+        created_at=finite(get("created_at")),
+        started_at=finite(get("started_at")),
+        finished_at=finite(get("finished_at")),
+        elapsed=finite(get("elapsed")),
         progress=sum(progress) / len(progress) if progress else None,
-        raw=dict(record),
+        raw=record,
     )
 
 
