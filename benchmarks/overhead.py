@@ -6,6 +6,7 @@ import cProfile
 import io
 import json
 import pstats
+import timeit
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +33,9 @@ READING = "floor + reading it: parse_task, content JSON"
 """The floor tool that also does what any typed tool does with the answer: our parser into a
 ``ProducerTask`` and the model's JSON of it. What it adds is the part of our overhead that is
 the reading itself, not the machinery around it."""
+FLOOR_CALL = "floor, given a ToolCall (a ToolMessage of its JSON)"
+"""The floor as an agent's ToolNode runs it: LangChain turns the answer into the message's
+text (JSON of the whole record) and wraps it in a ``ToolMessage``, as it does our content."""
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
@@ -94,6 +98,26 @@ class BareRequestTool(BaseTool):
         return await self.async_post()
 
 
+SPIN = "bare + 15 us of arithmetic (timed warm, alone)"
+"""A bare request followed by a loop of additions that takes 15 us when timed on its own: what
+15 us of the smallest possible Python work costs right after a request, on this machine."""
+
+
+def _spin(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+
+
+def _spin_for(seconds: float) -> int:
+    """The loop length that takes ``seconds`` when timed warm, alone (best of 5)."""
+    n = 16
+    while min(timeit.repeat(lambda n=n: _spin(n), number=200, repeat=5)) / 200 < seconds:
+        n = n * 5 // 4
+    return n
+
+
 def _overhead_pair(
     base_url: str, transport: Any, task_id: str, rounds: int, block: int
 ) -> dict[str, Any]:
@@ -107,6 +131,7 @@ def _overhead_pair(
     tool = next(t for t in toolkit.get_tools() if t.name == "producer_get_task")
     args = {"task_id": task_id}
     tool_call = {"type": "tool_call", "id": "call-1", "name": tool.name, "args": args}
+    floor_call = {**tool_call, "name": "bare_request"}
     bare = httpx.Client(headers=AUTH, transport=transport)
     abare = httpx.AsyncClient(headers=AUTH, transport=transport)
     floor = BareRequestTool(sync_post=lambda: bare.post(url, json=body).json(), async_post=None)
@@ -117,14 +142,17 @@ def _overhead_pair(
     reading = BareRequestTool(sync_post=lambda: read(bare.post(url, json=body).json()))
     assert json.loads(tool.invoke(args))["state"] == "complete"
 
+    spin = _spin_for(15e-6)
     sync = interleave(
         {
             "bare httpx.Client.post": lambda: bare.post(url, json=body).json(),
+            SPIN: lambda: (bare.post(url, json=body).json(), _spin(spin)),
             "ProducerClient.get_task": lambda: client.get_task(task_id),
             "tool.invoke(dict)": lambda: tool.invoke(args),
             "tool.invoke(ToolCall)": lambda: tool.invoke(tool_call),
             "floor: bare request in a BaseTool": lambda: floor.invoke(args),
             READING: lambda: reading.invoke(args),
+            FLOOR_CALL: lambda: floor.invoke(floor_call),
         },
         rounds,
         block,
@@ -151,8 +179,10 @@ def _overhead_pair(
                         task_id, max_wait=0
                     ),
                     "tool.ainvoke(dict)": lambda: tool.ainvoke(args),
+                    "tool.ainvoke(ToolCall)": lambda: tool.ainvoke(tool_call),
                     "floor: bare request in a BaseTool": lambda: floor.ainvoke(args),
                     READING: lambda: reading.ainvoke(args),
+                    FLOOR_CALL: lambda: floor.ainvoke(floor_call),
                 },
                 rounds,
                 block,
