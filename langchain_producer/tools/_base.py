@@ -213,9 +213,9 @@ class ProducerTool(BaseTool):
     # resolution more than the whole of the rest of them.
     def _run(self, *args: Any, run_manager: Any = None, **kwargs: Any) -> ToolOutput:
         manager: CallbackManagerForToolRun | None = run_manager
-        seen = _Seen(self.name, graph_context(), manager)
+        seen = _Seen(self.name, graph_context())
         try:
-            artifact = self.client._driver.run(self._start(args, kwargs), seen.progress())
+            artifact = self.client._driver.run(self._start(args, kwargs), seen.progress(manager))
             if ended := self._ended_paid_tasks(artifact):
                 self._observe(ended)
             content = result_content(self, self.content(artifact), artifact)
@@ -225,9 +225,11 @@ class ProducerTool(BaseTool):
 
     async def _arun(self, *args: Any, run_manager: Any = None, **kwargs: Any) -> ToolOutput:
         manager: AsyncCallbackManagerForToolRun | None = run_manager
-        seen = _Seen(self.name, graph_context(), manager)
+        seen = _Seen(self.name, graph_context())
         try:
-            artifact = await self.client._driver.arun(self._start(args, kwargs), seen.aprogress())
+            artifact = await self.client._driver.arun(
+                self._start(args, kwargs), seen.aprogress(manager)
+            )
             if ended := self._ended_paid_tasks(artifact):
                 await asyncio.to_thread(self._observe, ended)  # the guard may write a store
             content = result_content(self, self.content(artifact), artifact)
@@ -300,47 +302,42 @@ class _Seen:
     callback handlers (a custom event) and the LangGraph run (a heartbeat and the
     ``stream_mode="custom"`` event). Who listens is read once, when the call starts."""
 
-    def __init__(
-        self,
-        tool: str,
-        context: GraphContext | None,
-        manager: CallbackManagerForToolRun | AsyncCallbackManagerForToolRun | None,
-    ) -> None:
+    def __init__(self, tool: str, context: GraphContext | None) -> None:
         self.task_id: str | None = None
         self._tool = tool
         self._context = context
-        self._manager = manager if manager is not None and manager.inheritable_handlers else None
+        self._handlers = False
 
-    def progress(self) -> Callable[[ProducerTask], Any]:
+    def progress(self, manager: CallbackManagerForToolRun | None) -> Callable[[ProducerTask], Any]:
         """The driver's ``on_progress`` for a sync call."""
-        manager = self._manager
-        if manager is None:
+        if manager is None or not manager.inheritable_handlers:
             return self._remember
+        self._handlers = True
 
         def report(task: ProducerTask) -> None:
             data = self._remember(task)
-            assert isinstance(manager, CallbackManagerForToolRun)
             manager.get_child().on_custom_event(PROGRESS_EVENT, data, run_id=manager.run_id)
 
         return report
 
-    def aprogress(self) -> Callable[[ProducerTask], Any]:
+    def aprogress(
+        self, manager: AsyncCallbackManagerForToolRun | None
+    ) -> Callable[[ProducerTask], Any]:
         """The driver's ``on_progress`` for an async call (a coroutine only if handlers listen)."""
-        manager = self._manager
-        if manager is None:
+        if manager is None or not manager.inheritable_handlers:
             return self._remember
+        self._handlers = True
 
         async def report(task: ProducerTask) -> None:
             data = self._remember(task)
-            assert isinstance(manager, AsyncCallbackManagerForToolRun)
             await manager.get_child().on_custom_event(PROGRESS_EVENT, data, run_id=manager.run_id)
 
         return report
 
-    def _remember(self, task: ProducerTask) -> dict[str, Any] | None:
+    def _remember(self, task: ProducerTask) -> dict[str, Any]:
         self.task_id = task.task_id
-        if self._manager is None and self._context is None:
-            return None
+        if not self._handlers and self._context is None:
+            return {}  # nobody listens: no event to build
         data = _event(self._tool, task)
         if self._context is not None:  # each look is progress for LangGraph's idle_timeout
             self._context.heartbeat()
