@@ -758,6 +758,7 @@ INVALID: list[tuple[str, str, dict[str, Any], str]] = [
     ),
     ("empty-batch", "producer_get_tasks_batch", {"task_ids": []}, "task_ids"),
     ("empty-task-id", "producer_get_task", {"task_id": ""}, "task_id"),
+    ("blank-task-id", "producer_get_task", {"task_id": "   "}, "task_id"),
     ("extra-argument", "producer_generate_music", {"prompt": "x", "tempo": 120}, "tempo"),
     ("missing-lyric", "producer_generate_custom_music", {"title": "T"}, "lyric"),
     ("empty-lyrics-prompt", "producer_generate_lyrics", {"prompt": ""}, "prompt"),
