@@ -213,7 +213,7 @@ class ProducerTool(BaseTool):
     # resolution more than the whole of the rest of them.
     def _run(self, *args: Any, run_manager: Any = None, **kwargs: Any) -> ToolOutput:
         manager: CallbackManagerForToolRun | None = run_manager
-        seen = _Seen(self.name, graph_context())
+        seen = _Seen(self.name, graph_context(), manager)
         try:
             artifact = self.client._driver.run(self._start(args, kwargs), seen.progress(manager))
             if ended := self._ended_paid_tasks(artifact):
@@ -225,7 +225,7 @@ class ProducerTool(BaseTool):
 
     async def _arun(self, *args: Any, run_manager: Any = None, **kwargs: Any) -> ToolOutput:
         manager: AsyncCallbackManagerForToolRun | None = run_manager
-        seen = _Seen(self.name, graph_context())
+        seen = _Seen(self.name, graph_context(), manager)
         try:
             artifact = await self.client._driver.arun(
                 self._start(args, kwargs), seen.aprogress(manager)
@@ -302,17 +302,21 @@ class _Seen:
     callback handlers (a custom event) and the LangGraph run (a heartbeat and the
     ``stream_mode="custom"`` event). Who listens is read once, when the call starts."""
 
-    def __init__(self, tool: str, context: GraphContext | None) -> None:
+    def __init__(
+        self,
+        tool: str,
+        context: GraphContext | None,
+        manager: CallbackManagerForToolRun | AsyncCallbackManagerForToolRun | None,
+    ) -> None:
         self.task_id: str | None = None
         self._tool = tool
         self._context = context
-        self._handlers = False
+        self._handlers = manager is not None and bool(manager.inheritable_handlers)
 
     def progress(self, manager: CallbackManagerForToolRun | None) -> Callable[[ProducerTask], Any]:
         """The driver's ``on_progress`` for a sync call."""
-        if manager is None or not manager.inheritable_handlers:
+        if manager is None or not self._handlers:
             return self._remember
-        self._handlers = True
 
         def report(task: ProducerTask) -> None:
             data = self._remember(task)
@@ -324,9 +328,8 @@ class _Seen:
         self, manager: AsyncCallbackManagerForToolRun | None
     ) -> Callable[[ProducerTask], Any]:
         """The driver's ``on_progress`` for an async call (a coroutine only if handlers listen)."""
-        if manager is None or not manager.inheritable_handlers:
+        if manager is None or not self._handlers:
             return self._remember
-        self._handlers = True
 
         async def report(task: ProducerTask) -> None:
             data = self._remember(task)
