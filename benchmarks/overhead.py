@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+from apart import served_apart
 from langchain_core.tools import BaseTool
 from measure import (
     AUTH,
@@ -33,10 +34,17 @@ READING = "floor + reading it: parse_task, content JSON"
 """The floor tool that also does what any typed tool does with the answer: our parser into a
 ``ProducerTask`` and the model's JSON of it. What it adds is the part of our overhead that is
 the reading itself, not the machinery around it."""
+THROUGH_CLIENT = "floor + ProducerClient.get_task, content JSON"
+"""The floor tool reading the answer through our client instead of a bare request: beside
+``READING`` it shows the client's machinery (plan, driver, retry policy, auth headers); what
+the tool costs beyond it is the tool's own layers (progress, journal, content policy)."""
 FLOOR_CALL = "floor, given a ToolCall (a ToolMessage of its JSON)"
 """The floor as an agent's ToolNode runs it: LangChain turns the answer into the message's
 text (JSON of the whole record) and wraps it in a ``ToolMessage``, as it does our content."""
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+LATENCY = 0.02
+"""The service's distance in the ``apart_late`` setting: 20 ms, a near data centre's round trip
+(the real API answers a look-up in tens to hundreds of milliseconds; not measurable here)."""
 
 
 def bench_overhead(
@@ -55,6 +63,16 @@ def bench_overhead(
         results["server"] = _overhead_pair(base_url, None, task_id, rounds, block)
         if alongside is not None:
             results["mcp"] = alongside(base_url, task_id, lyrics_task)
+    # The server in a process of its own, as the real service is: then also answering 20 ms
+    # late (fewer calls: a quarter of the rounds, each call 20 ms longer).
+    for setting, latency, setting_rounds in (
+        ("apart", 0.0, rounds),
+        ("apart_late", LATENCY, max(1, rounds // 4)),
+    ):
+        with served_apart(latency) as base_url:
+            with httpx.Client(base_url=base_url, headers=AUTH) as setup:
+                task_id = finished_task(setup.post)
+            results[setting] = _overhead_pair(base_url, None, task_id, setting_rounds, block)
     in_process = emu.transport
     with httpx.Client(base_url=emu.base_url, headers=AUTH, transport=in_process) as setup:
         task_id = finished_task(setup.post)
@@ -140,6 +158,11 @@ def _overhead_pair(
         return _JSON.encode(task_content(parse_task(answer, task_id), poll_hint="look again"))
 
     reading = BareRequestTool(sync_post=lambda: read(bare.post(url, json=body).json()))
+    through = BareRequestTool(
+        sync_post=lambda: _JSON.encode(
+            task_content(client.get_task(task_id), poll_hint="look again")
+        )
+    )
     assert json.loads(tool.invoke(args))["state"] == "complete"
 
     spin = _spin_for(15e-6)
@@ -152,6 +175,7 @@ def _overhead_pair(
             "tool.invoke(ToolCall)": lambda: tool.invoke(tool_call),
             "floor: bare request in a BaseTool": lambda: floor.invoke(args),
             READING: lambda: reading.invoke(args),
+            THROUGH_CLIENT: lambda: through.invoke(args),
             FLOOR_CALL: lambda: floor.invoke(floor_call),
         },
         rounds,
@@ -169,6 +193,11 @@ def _overhead_pair(
 
     reading.async_post = bare_read
 
+    async def client_read() -> object:
+        return _JSON.encode(task_content(await client.aget_task(task_id), poll_hint="look again"))
+
+    through.async_post = client_read
+
     async def run_async() -> Samples:
         try:
             return await ainterleave(
@@ -182,6 +211,7 @@ def _overhead_pair(
                     "tool.ainvoke(ToolCall)": lambda: tool.ainvoke(tool_call),
                     "floor: bare request in a BaseTool": lambda: floor.ainvoke(args),
                     READING: lambda: reading.ainvoke(args),
+                    THROUGH_CLIENT: lambda: through.ainvoke(args),
                     FLOOR_CALL: lambda: floor.ainvoke(floor_call),
                 },
                 rounds,

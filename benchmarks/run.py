@@ -5,7 +5,8 @@ so absolute times are not comparable from run to run. Variants are interleaved i
 blocks (the order rotates every round) so that noise hits every side alike; medians are reported.
 
 Sections (see benchmarks/README.md for what each number means):
-    1. overhead     a tool call vs a bare kept-alive httpx request (server and in-process)
+    1. overhead     a tool call vs a bare kept-alive httpx request (a loopback server in this
+                    process, in another, in another answering 20 ms late; in-process)
     2. mcp          the reference MCP server via langchain-mcp-adapters vs a bare request
     3. notice       how long after a task finished the waiting generate tool returned
     4. concurrent   requests made by 1, 50 and 100 concurrent waits, as coroutines and threads,
@@ -38,7 +39,7 @@ import httpx
 from callbacks import bench_callbacks
 from concurrency import bench_concurrent
 from measure import TOKEN, summarize, table, tasks_lookups, timing_table
-from overhead import FLOOR_CALL, READING, bench_overhead
+from overhead import FLOOR_CALL, LATENCY, READING, THROUGH_CLIENT, bench_overhead
 
 from langchain_producer import ProducerToolkit
 from langchain_producer._constants import BATCH_MAX_IDS
@@ -136,7 +137,7 @@ def _notice_once(emu: ProducerEmulator, tool: Any, mode: str, poll_interval: flo
 def report(results: dict[str, Any]) -> None:
     overhead = results.get("overhead")
     if overhead:
-        for where, label in (("server", "loopback server"), ("in_process", "in-process")):
+        for where, label in SETTINGS:
             for mode in ("sync", "async"):
                 timing_table(
                     f"1. producer_get_task overhead, {mode}, {label} (finished task, look once)",
@@ -252,6 +253,14 @@ def report(results: dict[str, Any]) -> None:
         print(overhead["profile"])
 
 
+SETTINGS = (
+    ("server", "loopback server"),
+    ("apart", "loopback server in another process"),
+    ("apart_late", f"loopback server in another process, answering {LATENCY * 1000:.0f} ms late"),
+    ("in_process", "in-process"),
+)
+
+
 def verdict(results: dict[str, Any]) -> None:
     """The figures the targets are about, from this one run (loopback server)."""
     lines = []
@@ -271,11 +280,17 @@ def verdict(results: dict[str, Any]) -> None:
                 f"   the same given a ToolCall (as ToolNode calls), {mode}: {as_agent:.2f}x"
             )
             reading = stats[READING]["median_us"] / stats[floor]["median_us"]
+            through = stats[THROUGH_CLIENT]["median_us"] / stats[floor]["median_us"]
             lines.append(
-                f"   of which reading the answer (parse_task, content JSON), {mode}: "
-                f"{reading:.2f}x the floor"
+                f"   the floor plus reading the answer (parse_task, content JSON), {mode}: "
+                f"{reading:.2f}x the floor; reading it through ProducerClient: {through:.2f}x"
             )
             lines.append(f"client/bare {mode}: {stats[client]['ratio']:.2f}x (target <= 1.05)")
+            for where, label in SETTINGS[1:3]:
+                other = overhead[where][mode]
+                ratio = other[f"{tool}(dict)"]["median_us"] / other[floor]["median_us"]
+                alone = other[client]["ratio"]
+                lines.append(f"   {label}: tool/floor {ratio:.2f}x, client/bare {alone:.2f}x")
     concurrent = results.get("concurrent")
     if concurrent:
         for side in ("threads", "async"):
