@@ -45,6 +45,13 @@ _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 LATENCY = 0.02
 """The service's distance in the ``apart_late`` setting: 20 ms, a near data centre's round trip
 (the real API answers a look-up in tens to hundreds of milliseconds; not measurable here)."""
+SETTINGS = (
+    ("server", "loopback server"),
+    ("apart", "loopback server in another process"),
+    ("apart_late", f"loopback server in another process, answering {LATENCY * 1000:.0f} ms late"),
+    ("in_process", "in-process"),
+)
+"""The settings ``bench_overhead`` measures, by their key in its result, with their label."""
 
 
 def bench_overhead(

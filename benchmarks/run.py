@@ -39,7 +39,7 @@ import httpx
 from callbacks import bench_callbacks
 from concurrency import bench_concurrent
 from measure import TOKEN, summarize, table, tasks_lookups, timing_table
-from overhead import FLOOR_CALL, LATENCY, READING, THROUGH_CLIENT, bench_overhead
+from overhead import FLOOR_CALL, READING, SETTINGS, THROUGH_CLIENT, bench_overhead
 
 from langchain_producer import ProducerToolkit
 from langchain_producer._constants import BATCH_MAX_IDS
@@ -251,14 +251,6 @@ def report(results: dict[str, Any]) -> None:
     if overhead and "profile" in overhead:
         print("\nProfile of 1000 sync tool invokes (in-process transport):")
         print(overhead["profile"])
-
-
-SETTINGS = (
-    ("server", "loopback server"),
-    ("apart", "loopback server in another process"),
-    ("apart_late", f"loopback server in another process, answering {LATENCY * 1000:.0f} ms late"),
-    ("in_process", "in-process"),
-)
 
 
 def verdict(results: dict[str, Any]) -> None:
