@@ -6,6 +6,7 @@ every round) and only medians measured side by side in one run are compared.
 
 import gc
 import json
+import random
 import statistics
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -77,6 +78,33 @@ def summarize(samples: Samples, baseline: str) -> dict[str, dict[str, float]]:
             "extra_us": round(median - base, 1),
         }
     return out
+
+
+def ratio_interval(
+    samples: Samples, numerator: str, denominator: str, block: int, draws: int = 2000
+) -> tuple[float, float]:
+    """A 95% interval of median(numerator) / median(denominator), by resampling rounds.
+
+    Each round holds one block of each variant, timed close together, so a round is the unit
+    the machine's drifts act on: rounds are drawn with replacement (seeded, so a run is
+    reproducible from its samples) and the ratio of the pooled medians is taken each time.
+    """
+    top, bottom = samples[numerator], samples[denominator]
+    rounds = min(len(top), len(bottom)) // block
+    chunks = [
+        (top[r * block : (r + 1) * block], bottom[r * block : (r + 1) * block])
+        for r in range(rounds)
+    ]
+    draw = random.Random(0).choices
+    ratios = []
+    for _ in range(draws):
+        picked = draw(chunks, k=rounds)
+        ratios.append(
+            statistics.median([v for chunk, _ in picked for v in chunk])
+            / statistics.median([v for _, chunk in picked for v in chunk])
+        )
+    ratios.sort()
+    return round(ratios[int(draws * 0.025)], 2), round(ratios[int(draws * 0.975) - 1], 2)
 
 
 def table(title: str, rows: list[list[str]], header: list[str]) -> None:

@@ -21,6 +21,7 @@ from measure import (
     ainterleave,
     finished_task,
     interleave,
+    ratio_interval,
     summarize,
 )
 from pydantic import BaseModel
@@ -45,6 +46,18 @@ _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 LATENCY = 0.02
 """The service's distance in the ``apart_late`` setting: 20 ms, a near data centre's round trip
 (the real API answers a look-up in tens to hundreds of milliseconds; not measurable here)."""
+FLOOR = "floor: bare request in a BaseTool"
+TARGETS = {
+    "sync": {
+        "tool/floor": ("tool.invoke(dict)", FLOOR),
+        "client/bare": ("ProducerClient.get_task", "bare httpx.Client.post"),
+    },
+    "async": {
+        "tool/floor": ("tool.ainvoke(dict)", FLOOR),
+        "client/bare": ("ProducerClient.aget_task", "bare httpx.AsyncClient.post"),
+    },
+}
+"""The ratios the targets are about (each <= 1.05), as (numerator, denominator) rows."""
 SETTINGS = (
     ("server", "loopback server"),
     ("apart", "loopback server in another process"),
@@ -180,7 +193,7 @@ def _overhead_pair(
             "ProducerClient.get_task": lambda: client.get_task(task_id),
             "tool.invoke(dict)": lambda: tool.invoke(args),
             "tool.invoke(ToolCall)": lambda: tool.invoke(tool_call),
-            "floor: bare request in a BaseTool": lambda: floor.invoke(args),
+            FLOOR: lambda: floor.invoke(args),
             READING: lambda: reading.invoke(args),
             THROUGH_CLIENT: lambda: through.invoke(args),
             FLOOR_CALL: lambda: floor.invoke(floor_call),
@@ -216,7 +229,7 @@ def _overhead_pair(
                     ),
                     "tool.ainvoke(dict)": lambda: tool.ainvoke(args),
                     "tool.ainvoke(ToolCall)": lambda: tool.ainvoke(tool_call),
-                    "floor: bare request in a BaseTool": lambda: floor.ainvoke(args),
+                    FLOOR: lambda: floor.ainvoke(args),
                     READING: lambda: reading.ainvoke(args),
                     THROUGH_CLIENT: lambda: through.ainvoke(args),
                     FLOOR_CALL: lambda: floor.ainvoke(floor_call),
@@ -230,10 +243,50 @@ def _overhead_pair(
 
     asynchronous = asyncio.run(run_async())
     client.close()
-    return {
+    result: dict[str, Any] = {
         "sync": summarize(sync, "bare httpx.Client.post"),
         "async": summarize(asynchronous, "bare httpx.AsyncClient.post"),
     }
+    for mode, samples in (("sync", sync), ("async", asynchronous)):
+        result[f"{mode}_interval"] = {
+            target: ratio_interval(samples, top, bottom, block)
+            for target, (top, bottom) in TARGETS[mode].items()
+        }
+    return result
+
+
+def _ratio(stats: dict[str, Any], top: str, bottom: str) -> float:
+    return float(stats[top]["median_us"] / stats[bottom]["median_us"])
+
+
+def overhead_verdict(
+    overhead: dict[str, Any], mode: str, targets: dict[str, tuple[str, str]]
+) -> list[str]:
+    """The per-call targets in one mode: each ratio with its 95% interval over rounds, then
+    what explains it (the same run's other rows and settings)."""
+    lines = []
+    stats = overhead["server"][mode]
+    for target, (top, bottom) in targets.items():
+        low, high = overhead["server"][f"{mode}_interval"][target]
+        lines.append(
+            f"{target} {mode}: {_ratio(stats, top, bottom):.2f}x "
+            f"(95% interval over rounds {low:.2f}-{high:.2f}; target <= 1.05)"
+        )
+    tool, floor = targets["tool/floor"]
+    lines.append(
+        f"   given a ToolCall (as ToolNode calls): tool/floor "
+        f"{_ratio(stats, tool.replace('dict', 'ToolCall'), FLOOR_CALL):.2f}x"
+    )
+    lines.append(
+        f"   the floor plus reading the answer (parse_task, content JSON): "
+        f"{_ratio(stats, READING, floor):.2f}x the floor; reading it through ProducerClient: "
+        f"{_ratio(stats, THROUGH_CLIENT, floor):.2f}x"
+    )
+    for where, label in SETTINGS[1:3]:
+        other = overhead[where][mode]
+        shown = ", ".join(f"{t} {_ratio(other, *pair):.2f}x" for t, pair in targets.items())
+        lines.append(f"   {label}: {shown}")
+    return lines
 
 
 def profile_tool(emu: ProducerEmulator, task_id: str, calls: int = 1000) -> str:

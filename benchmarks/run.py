@@ -39,7 +39,7 @@ import httpx
 from callbacks import bench_callbacks
 from concurrency import bench_concurrent
 from measure import TOKEN, summarize, table, tasks_lookups, timing_table
-from overhead import FLOOR_CALL, READING, SETTINGS, THROUGH_CLIENT, bench_overhead
+from overhead import SETTINGS, TARGETS, bench_overhead, overhead_verdict
 
 from langchain_producer import ProducerToolkit
 from langchain_producer._constants import BATCH_MAX_IDS
@@ -258,31 +258,8 @@ def verdict(results: dict[str, Any]) -> None:
     lines = []
     overhead = results.get("overhead")
     if overhead:
-        server = overhead["server"]
-        floor = "floor: bare request in a BaseTool"
-        for mode, tool, client in (
-            ("sync", "tool.invoke", "ProducerClient.get_task"),
-            ("async", "tool.ainvoke", "ProducerClient.aget_task"),
-        ):
-            stats = server[mode]
-            ratio = stats[f"{tool}(dict)"]["median_us"] / stats[floor]["median_us"]
-            lines.append(f"tool/floor {mode}: {ratio:.2f}x (target <= 1.05)")
-            as_agent = stats[f"{tool}(ToolCall)"]["median_us"] / stats[FLOOR_CALL]["median_us"]
-            lines.append(
-                f"   the same given a ToolCall (as ToolNode calls), {mode}: {as_agent:.2f}x"
-            )
-            reading = stats[READING]["median_us"] / stats[floor]["median_us"]
-            through = stats[THROUGH_CLIENT]["median_us"] / stats[floor]["median_us"]
-            lines.append(
-                f"   the floor plus reading the answer (parse_task, content JSON), {mode}: "
-                f"{reading:.2f}x the floor; reading it through ProducerClient: {through:.2f}x"
-            )
-            lines.append(f"client/bare {mode}: {stats[client]['ratio']:.2f}x (target <= 1.05)")
-            for where, label in SETTINGS[1:3]:
-                other = overhead[where][mode]
-                ratio = other[f"{tool}(dict)"]["median_us"] / other[floor]["median_us"]
-                alone = other[client]["ratio"]
-                lines.append(f"   {label}: tool/floor {ratio:.2f}x, client/bare {alone:.2f}x")
+        for mode, targets in TARGETS.items():
+            lines += overhead_verdict(overhead, mode, targets)
     concurrent = results.get("concurrent")
     if concurrent:
         for side in ("threads", "async"):
