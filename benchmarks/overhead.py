@@ -44,8 +44,8 @@ FLOOR_CALL = "floor, given a ToolCall (a ToolMessage of its JSON)"
 text (JSON of the whole record) and wraps it in a ``ToolMessage``, as it does our content."""
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 LATENCY = 0.02
-"""The service's distance in the ``apart_late`` setting: 20 ms, a near data centre's round trip
-(the real API answers a look-up in tens to hundreds of milliseconds; not measurable here)."""
+"""The service's distance in the ``apart_late`` setting, in seconds: a stand-in for a remote
+API's round trip (there is no network here to measure the real one)."""
 FLOOR = "floor: bare request in a BaseTool"
 TARGETS = {
     "sync": {
@@ -259,12 +259,11 @@ def _ratio(stats: dict[str, Any], top: str, bottom: str) -> float:
     return float(stats[top]["median_us"] / stats[bottom]["median_us"])
 
 
-def overhead_verdict(
-    overhead: dict[str, Any], mode: str, targets: dict[str, tuple[str, str]]
-) -> list[str]:
+def overhead_verdict(overhead: dict[str, Any], mode: str) -> list[str]:
     """The per-call targets in one mode: each ratio with its 95% interval over rounds, then
     what explains it (the same run's other rows and settings)."""
     lines = []
+    targets = TARGETS[mode]
     stats = overhead["server"][mode]
     for target, (top, bottom) in targets.items():
         low, high = overhead["server"][f"{mode}_interval"][target]

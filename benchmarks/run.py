@@ -258,8 +258,8 @@ def verdict(results: dict[str, Any]) -> None:
     lines = []
     overhead = results.get("overhead")
     if overhead:
-        for mode, targets in TARGETS.items():
-            lines += overhead_verdict(overhead, mode, targets)
+        for mode in TARGETS:
+            lines += overhead_verdict(overhead, mode)
     concurrent = results.get("concurrent")
     if concurrent:
         for side in ("threads", "async"):
